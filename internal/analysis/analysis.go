@@ -1,0 +1,192 @@
+// Package analysis is the pipeline: loaded objects -> model -> rules ->
+// suppressions -> a result the report package renders.
+package analysis
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+)
+
+// IgnoreAnnotation lists rule names to silence on the annotated resource.
+const IgnoreAnnotation = "meshdoctor.io/ignore"
+
+// Options configure a run.
+type Options struct {
+	Rules  []*rules.Rule
+	Mesh   mesh.Options
+	Ignore []Ignore
+}
+
+// Ignore silences a rule everywhere, or only on one resource.
+type Ignore struct {
+	Rule     string
+	Resource *manifest.Ref // nil: everywhere
+}
+
+// ParseIgnore reads "rule" or "rule=Kind/namespace/name" (or Kind/name for
+// cluster-scoped kinds).
+func ParseIgnore(s string, known func(string) bool) (Ignore, error) {
+	name, res, hasRes := strings.Cut(s, "=")
+	if !known(name) {
+		return Ignore{}, fmt.Errorf("--ignore %s: no rule named %q (see `meshdoctor rules`)", s, name)
+	}
+	ig := Ignore{Rule: name}
+	if hasRes {
+		parts := strings.Split(res, "/")
+		switch len(parts) {
+		case 2:
+			ig.Resource = &manifest.Ref{Kind: parts[0], Name: parts[1]}
+		case 3:
+			ig.Resource = &manifest.Ref{Kind: parts[0], Namespace: parts[1], Name: parts[2]}
+		default:
+			return Ignore{}, fmt.Errorf("--ignore %s: resource must be Kind/namespace/name", s)
+		}
+	}
+	return ig, nil
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Findings   []finding.Finding
+	Suppressed int
+	Objects    int
+	Files      int
+	Unknown    map[string]int // unknown kinds skipped, by Kind.group
+	Model      *mesh.Model
+}
+
+// Run analyzes loaded objects.
+func Run(loaded *manifest.Result, opts Options) *Result {
+	m := mesh.Build(loaded.Objects, opts.Mesh)
+	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, Model: m}
+	fs := problemFindings(loaded.Problems)
+	fs = append(fs, rules.Analyze(m, opts.Rules)...)
+	rules.Sort(fs)
+	res.Findings, res.Suppressed = suppress(fs, loaded.Objects, opts.Ignore)
+	return res
+}
+
+// problemFindings turns loader problems into invalid-manifest findings.
+func problemFindings(ps []manifest.Problem) []finding.Finding {
+	out := make([]finding.Finding, 0, len(ps))
+	for _, p := range ps {
+		sev := finding.Error
+		symptom := "kubectl apply rejects this document, and nothing in it is analyzed"
+		fix := "correct the document at this line"
+		if p.Severity == "warning" {
+			sev = finding.Warning
+			symptom = "the field is silently ignored: the behaviour you configured does not happen"
+			fix = "check the field's spelling and nesting against the Istio reference; remove it if it is not meant to be there"
+		}
+		f := finding.Finding{Code: rules.InvalidManifest.Code, Rule: rules.InvalidManifest.Name, Severity: sev, Origin: p.Pos, Message: p.Message, Symptom: symptom, Fix: fix}
+		if p.Ref != nil {
+			f.Resource = *p.Ref
+		} else {
+			f.Resource = manifest.Ref{Kind: "File", Name: p.Pos.File}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func suppress(fs []finding.Finding, objs []*manifest.Object, ignores []Ignore) ([]finding.Finding, int) {
+	annotated := map[manifest.Ref]map[string]bool{}
+	for _, o := range objs {
+		if v := o.Annotations[IgnoreAnnotation]; v != "" {
+			set := map[string]bool{}
+			for _, r := range strings.Split(v, ",") {
+				set[strings.TrimSpace(r)] = true
+			}
+			annotated[o.Ref()] = set
+		}
+	}
+	out := fs[:0]
+	n := 0
+	for _, f := range fs {
+		if set := annotated[f.Resource]; set[f.Rule] || set["all"] || ignored(f, ignores) {
+			n++
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, n
+}
+
+func ignored(f finding.Finding, ignores []Ignore) bool {
+	for _, ig := range ignores {
+		if ig.Rule != f.Rule {
+			continue
+		}
+		if ig.Resource == nil || *ig.Resource == f.Resource {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary counts findings by severity.
+type Summary struct {
+	Errors     int            `json:"errors" yaml:"errors"`
+	Warnings   int            `json:"warnings" yaml:"warnings"`
+	Infos      int            `json:"infos" yaml:"infos"`
+	Objects    int            `json:"objects" yaml:"objects"`
+	Files      int            `json:"files" yaml:"files"`
+	Suppressed int            `json:"suppressed" yaml:"suppressed"`
+	Skipped    map[string]int `json:"skippedKinds,omitempty" yaml:"skippedKinds,omitempty"`
+}
+
+// Summary of the result.
+func (r *Result) Summary() Summary {
+	s := Summary{Objects: r.Objects, Files: r.Files, Suppressed: r.Suppressed, Skipped: r.Unknown}
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case finding.Error:
+			s.Errors++
+		case finding.Warning:
+			s.Warnings++
+		case finding.Info:
+			s.Infos++
+		}
+	}
+	if len(s.Skipped) == 0 {
+		s.Skipped = nil
+	}
+	return s
+}
+
+// Worst returns the highest severity among findings (0 when none).
+func (r *Result) Worst() finding.Severity {
+	var w finding.Severity
+	for _, f := range r.Findings {
+		if f.Severity > w {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// SkippedLine describes unknown kinds in one line, e.g.
+// "skipped 3 objects of kinds meshdoctor does not analyze: Certificate.cert-manager.io (2), Foo.example.com (1)".
+func SkippedLine(unknown map[string]int) string {
+	if len(unknown) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(unknown))
+	total := 0
+	for k, n := range unknown {
+		keys = append(keys, k)
+		total += n
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s (%d)", k, unknown[k])
+	}
+	return fmt.Sprintf("skipped %d objects of kinds meshdoctor does not analyze: %s", total, strings.Join(parts, ", "))
+}

@@ -1,0 +1,136 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// appendJSON writes n as JSON. Going from the YAML node straight to JSON
+// bytes (instead of through map[string]any) keeps one decoding pass cheap;
+// the typed decode then uses the types' own JSON tags and unmarshalers.
+func appendJSON(buf *bytes.Buffer, n *yaml.Node, depth int) {
+	n = derefAlias(n)
+	if n == nil || depth > maxDepth {
+		buf.WriteString("null")
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			buf.WriteString("null")
+			return
+		}
+		appendJSON(buf, n.Content[0], depth+1)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		first := true
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := derefAlias(n.Content[i])
+			if k == nil {
+				continue
+			}
+			if k.Tag == "!!merge" {
+				// "<<: *anchor": fold the anchored mapping's keys in.
+				if m := derefAlias(n.Content[i+1]); m != nil && m.Kind == yaml.MappingNode {
+					for j := 0; j+1 < len(m.Content); j += 2 {
+						if !first {
+							buf.WriteByte(',')
+						}
+						first = false
+						writeString(buf, m.Content[j].Value)
+						buf.WriteByte(':')
+						appendJSON(buf, m.Content[j+1], depth+1)
+					}
+				}
+				continue
+			}
+			if !first {
+				buf.WriteByte(',')
+			}
+			first = false
+			writeString(buf, k.Value)
+			buf.WriteByte(':')
+			appendJSON(buf, n.Content[i+1], depth+1)
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			appendJSON(buf, c, depth+1)
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		appendScalar(buf, n)
+	default:
+		buf.WriteString("null")
+	}
+}
+
+// maxDepth bounds recursion on hostile input (deeply nested flow sequences).
+const maxDepth = 200
+
+func appendScalar(buf *bytes.Buffer, n *yaml.Node) {
+	switch n.ShortTag() {
+	case "!!null":
+		buf.WriteString("null")
+	case "!!bool":
+		if b, err := strconv.ParseBool(strings.ToLower(n.Value)); err == nil && b {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+	case "!!int":
+		v := strings.ReplaceAll(n.Value, "_", "")
+		if i, err := strconv.ParseInt(v, 0, 64); err == nil {
+			buf.WriteString(strconv.FormatInt(i, 10))
+		} else if u, err := strconv.ParseUint(v, 0, 64); err == nil {
+			buf.WriteString(strconv.FormatUint(u, 10))
+		} else {
+			writeString(buf, n.Value)
+		}
+	case "!!float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			writeString(buf, n.Value)
+			return
+		}
+		buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	default:
+		writeString(buf, n.Value)
+	}
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	b, _ := json.Marshal(s) // never fails for a string
+	buf.Write(b)
+}
+
+func derefAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxDepth; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// YAMLToJSON converts one YAML document (such as the mesh config embedded in
+// the istio ConfigMap) to JSON with the same rules the loader uses.
+func YAMLToJSON(data []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	appendJSON(&buf, &n, 0)
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,414 @@
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options tune a Load.
+type Options struct {
+	// DefaultNamespace is given to namespaced objects without one, as
+	// kubectl apply would (default "default").
+	DefaultNamespace string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+}
+
+// Result is everything a Load produced.
+type Result struct {
+	Objects  []*Object
+	Problems []Problem
+	// Unknown counts objects of kinds the loader has no type for, by
+	// "Kind.group"; they are kept in Objects with a nil Typed.
+	Unknown map[string]int
+	Files   int
+}
+
+// Limits on hostile input: a document larger than this is reported and
+// skipped, so memory stays bounded whatever the input.
+const (
+	maxDocBytes  = 16 << 20
+	maxLineBytes = 4 << 20
+)
+
+// Load reads every path (files, directories recursively, "-" for stdin).
+// It never stops at a bad document: problems are collected and the rest is
+// still loaded.
+func Load(paths []string, opts Options) (*Result, error) {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	res := &Result{Unknown: map[string]int{}}
+	var files []string
+	for _, p := range paths {
+		if p == "-" {
+			files = append(files, "-")
+			continue
+		}
+		found, err := expand(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, found...)
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no .yaml, .yml or .json files in " + strings.Join(paths, ", "))
+	}
+	d := newDecoder(opts)
+	for _, f := range files {
+		var err error
+		if f == "-" {
+			if opts.Stdin == nil {
+				return nil, errors.New("no standard input")
+			}
+			err = d.stream("<stdin>", opts.Stdin, res)
+		} else {
+			err = d.file(f, res)
+		}
+		if err != nil {
+			res.Problems = append(res.Problems, Problem{Pos: Position{File: f}, Severity: "error", Message: err.Error()})
+		}
+		res.Files++
+	}
+	d.finish(res)
+	return res, nil
+}
+
+// expand lists the manifest files below p in a stable order.
+func expand(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if path != p && strings.HasPrefix(e.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			out = append(out, path)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (d *decoder) file(name string, res *Result) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return d.stream(name, f, res)
+}
+
+// chunk is one YAML document of a stream, not yet parsed.
+type chunk struct {
+	seq  int
+	file string
+	line int // line of the document's first line
+	data []byte
+}
+
+type decoded struct {
+	objects  []*Object
+	problems []Problem
+	unknown  []string
+}
+
+// decoder parses documents on all cores: parsing and typed decoding are the
+// bulk of the work and each document is independent.
+type decoder struct {
+	opts    Options
+	work    chan chunk
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	results map[int]decoded
+	seq     int
+}
+
+func newDecoder(opts Options) *decoder {
+	d := &decoder{opts: opts, work: make(chan chunk, 64), results: map[int]decoded{}}
+	n := runtime.GOMAXPROCS(0)
+	for i := 0; i < n; i++ {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			for c := range d.work {
+				out := decodeChunk(c, d.opts)
+				d.mu.Lock()
+				d.results[c.seq] = out
+				d.mu.Unlock()
+			}
+		}()
+	}
+	return d
+}
+
+func (d *decoder) finish(res *Result) {
+	close(d.work)
+	d.wg.Wait()
+	for i := 0; i < d.seq; i++ {
+		r := d.results[i]
+		res.Objects = append(res.Objects, r.objects...)
+		res.Problems = append(res.Problems, r.problems...)
+		for _, u := range r.unknown {
+			res.Unknown[u]++
+		}
+	}
+}
+
+func (d *decoder) submit(file string, line int, data []byte) {
+	d.work <- chunk{seq: d.seq, file: file, line: line, data: data}
+	d.seq++
+}
+
+// stream splits r into documents at "---" lines without holding more than
+// one document in memory, so huge inputs stay bounded.
+func (d *decoder) stream(name string, r io.Reader, res *Result) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(8000)
+	if bytes.IndexByte(head, 0) >= 0 {
+		return errors.New("binary file, skipped")
+	}
+	var doc bytes.Buffer
+	start, line := 1, 0
+	tooBig := false
+	flush := func() {
+		if tooBig {
+			d.mu.Lock()
+			res.Problems = append(res.Problems, Problem{Pos: Position{File: name, Line: start}, Severity: "error",
+				Message: fmt.Sprintf("document larger than %d MiB, skipped", maxDocBytes>>20)})
+			d.mu.Unlock()
+		} else if len(bytes.TrimSpace(doc.Bytes())) > 0 {
+			d.submit(name, start, bytes.Clone(doc.Bytes()))
+		}
+		doc.Reset()
+		tooBig = false
+	}
+	for {
+		l, err := readLine(br)
+		if len(l) > 0 || err == nil {
+			line++
+			if isSeparator(l) {
+				flush()
+				start = line + 1
+				// "--- {…}" or "--- key: v" carries content on the marker line.
+				if rest := bytes.TrimSpace(l[3:]); len(rest) > 0 && rest[0] != '#' {
+					start = line
+					doc.Write(rest)
+					doc.WriteByte('\n')
+				}
+			} else if !tooBig {
+				if doc.Len()+len(l) > maxDocBytes {
+					tooBig = true
+					doc.Reset()
+				} else {
+					doc.Write(l)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	flush()
+	return nil
+}
+
+// readLine returns one line including its newline; a line longer than
+// maxLineBytes is cut (the document will then fail to parse and be reported).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var out []byte
+	for {
+		l, err := br.ReadSlice('\n')
+		if len(out)+len(l) <= maxLineBytes {
+			out = append(out, l...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return out, err
+	}
+}
+
+func isSeparator(l []byte) bool {
+	if !bytes.HasPrefix(l, []byte("---")) {
+		return false
+	}
+	return len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\n' || l[3] == '\r'
+}
+
+var yamlErrLine = regexp.MustCompile(`line (\d+)`)
+
+func decodeChunk(c chunk, opts Options) (out decoded) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(c.data, &root); err != nil {
+		line := c.line
+		msg := err.Error()
+		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			line = c.line + n - 1
+			msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
+		}
+		out.problems = append(out.problems, Problem{Pos: Position{File: c.file, Line: line}, Severity: "error", Message: "cannot parse: " + msg})
+		return out
+	}
+	shiftLines(&root, c.line-1, 0)
+	n := deref(&root)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+		return out // comments only
+	}
+	decodeNode(n, c.file, opts, &out)
+	return out
+}
+
+func shiftLines(n *yaml.Node, by, depth int) {
+	if n == nil || depth > maxDepth {
+		return
+	}
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by, depth+1)
+	}
+}
+
+// decodeNode turns one mapping node into an Object, or a List into many.
+func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
+	pos := Position{File: file, Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document is not a Kubernetes object (expected a mapping with apiVersion and kind)"})
+		return
+	}
+	str := func(path ...any) string {
+		v := n
+		for _, p := range path {
+			if _, v = lookup(v, p); v == nil {
+				return ""
+			}
+		}
+		if v.Kind != yaml.ScalarNode {
+			return ""
+		}
+		return v.Value
+	}
+	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, node: n}
+	if o.Kind == "" {
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document has no kind"})
+		return
+	}
+	if _, items := lookup(n, "items"); items != nil && strings.HasSuffix(o.Kind, "List") {
+		if items.Kind == yaml.SequenceNode {
+			for _, it := range items.Content {
+				if it = deref(it); it != nil {
+					decodeNode(it, file, opts, out)
+				}
+			}
+		}
+		return
+	}
+	if o.APIVersion == "" {
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s has no apiVersion", o.Kind)})
+		return
+	}
+	if o.Name == "" {
+		if _, gn := lookup(n, "metadata"); gn == nil || str("metadata", "generateName") == "" {
+			out.problems = append(out.problems, Problem{Pos: o.Pos("metadata"), Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s has no metadata.name", o.Kind)})
+			return
+		}
+		o.Name = str("metadata", "generateName")
+	}
+	k, known := kinds[GroupKind{o.Group(), o.Kind}]
+	if o.Namespace == "" && !k.clustered && !clusterScoped[o.Kind] {
+		o.Namespace = opts.DefaultNamespace
+	}
+	if k.clustered {
+		o.Namespace = ""
+	}
+	o.Labels = stringMap(n, "metadata", "labels")
+	o.Annotations = stringMap(n, "metadata", "annotations")
+	if !known {
+		g := o.Group()
+		if g == "" {
+			g = "core"
+		}
+		out.unknown = append(out.unknown, o.Kind+"."+g)
+		out.objects = append(out.objects, o)
+		return
+	}
+	var buf bytes.Buffer
+	appendJSON(&buf, n, 0)
+	typedObj := k.new()
+	if err := json.Unmarshal(buf.Bytes(), typedObj); err != nil {
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
+		return
+	}
+	o.Typed = typedObj
+	if k.spec != nil {
+		if _, spec := lookup(n, "spec"); spec != nil {
+			for _, u := range unknownFields(spec, k.spec(typedObj).Descriptor(), "spec", 0) {
+				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
+					Message: fmt.Sprintf("%s: unknown field %s: Istio ignores it (misspelled or wrong level?)", o.Ref(), u.path)})
+			}
+		}
+	}
+	out.objects = append(out.objects, o)
+}
+
+func refp(o *Object) *Ref { r := o.Ref(); return &r }
+
+func jsonErr(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %s: cannot use a %s as %s", te.Field, te.Value, te.Type)
+	}
+	return err.Error()
+}
+
+func stringMap(n *yaml.Node, path ...any) map[string]string {
+	v := n
+	for _, p := range path {
+		if _, v = lookup(v, p); v == nil {
+			return nil
+		}
+	}
+	if v.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[string]string, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		if val := deref(v.Content[i+1]); val != nil && val.Kind == yaml.ScalarNode {
+			m[v.Content[i].Value] = val.Value
+		}
+	}
+	return m
+}

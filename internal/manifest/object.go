@@ -1,0 +1,188 @@
+// Package manifest loads Kubernetes, Istio and Gateway API resources from
+// YAML or JSON, keeping for every resource the file and line it came from so
+// that findings can point at the exact field a user must change.
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Object is one resource from the input, decoded into its real Go type when
+// the kind is known.
+type Object struct {
+	APIVersion  string
+	Kind        string
+	Namespace   string // defaulted for namespaced kinds without one
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+
+	// Origin of the document (or List item) that holds the object.
+	File string
+	Line int
+
+	// Typed is a pointer to the k8s.io/api, istio.io/client-go or
+	// sigs.k8s.io/gateway-api type for the kind, or nil for unknown kinds.
+	Typed any
+
+	// node is the mapping node of the object; it answers line look-ups.
+	node *yaml.Node
+}
+
+// Ref names an object the way kubectl does: Kind/namespace/name.
+type Ref struct {
+	Kind      string `json:"kind" yaml:"kind"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Name      string `json:"name" yaml:"name"`
+}
+
+func (r Ref) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Ref returns the object's reference.
+func (o *Object) Ref() Ref {
+	return Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// Group returns the API group of the object ("" for the core group).
+func (o *Object) Group() string {
+	for i := 0; i < len(o.APIVersion); i++ {
+		if o.APIVersion[i] == '/' {
+			return o.APIVersion[:i]
+		}
+	}
+	return ""
+}
+
+// Position is a place in the input.
+type Position struct {
+	File string `json:"file" yaml:"file"`
+	Line int    `json:"line" yaml:"line"`
+}
+
+func (p Position) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return p.File + ":" + strconv.Itoa(p.Line)
+}
+
+// Pos returns the position of the field at path, a sequence of map keys
+// (string) and list indexes (int) below the object's root, e.g.
+// Pos("spec", "http", 0, "route", 1, "destination", "subset"). It points at
+// the key (where an editor puts the cursor for "this field"). When the full
+// path does not exist it returns the deepest ancestor that does, so a
+// finding about a missing field points at its parent.
+func (o *Object) Pos(path ...any) Position {
+	line := o.Line
+	n := o.node
+	for _, step := range path {
+		k, v := lookup(n, step)
+		if k == nil {
+			break
+		}
+		line = k.Line
+		n = v
+	}
+	return Position{File: o.File, Line: line}
+}
+
+// ValuePos is Pos for a field's value rather than its key: for a block
+// scalar ("|") it is the line of the indicator, whose content starts one line
+// below. ok is false when the path does not exist.
+func (o *Object) ValuePos(path ...any) (pos Position, ok bool) {
+	n := o.node
+	for _, step := range path {
+		if _, n = lookup(n, step); n == nil {
+			return Position{File: o.File, Line: o.Line}, false
+		}
+	}
+	return Position{File: o.File, Line: n.Line}, true
+}
+
+// lookup returns the key (or list item) node and the value node for step.
+func lookup(n *yaml.Node, step any) (key, value *yaml.Node) {
+	n = deref(n)
+	if n == nil {
+		return nil, nil
+	}
+	switch s := step.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil, nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == s {
+				return n.Content[i], deref(n.Content[i+1])
+			}
+		}
+	case int:
+		if n.Kind != yaml.SequenceNode || s < 0 || s >= len(n.Content) {
+			return nil, nil
+		}
+		return n.Content[s], deref(n.Content[s])
+	}
+	return nil, nil
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return deref(n.Content[0])
+	}
+	return n
+}
+
+// Problem is input the loader could not use as a resource.
+type Problem struct {
+	Pos      Position
+	Severity string // "error" or "warning"
+	Ref      *Ref   // the object concerned, when known
+	Message  string
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("%s: %s", p.Pos, p.Message) }
+
+// NewObject makes an Object for a resource that did not come from a file
+// (a live cluster): positions then name the resource instead of a line.
+func NewObject(apiVersion, kind, namespace, name string, labels, annotations map[string]string, typed any, origin string) *Object {
+	return &Object{APIVersion: apiVersion, Kind: kind, Namespace: namespace, Name: name, Labels: labels, Annotations: annotations, Typed: typed, File: origin}
+}
+
+// Field returns the scalar at path (for kinds without a Go type, such as
+// IstioOperator), and whether it exists.
+func (o *Object) Field(path ...any) (string, bool) {
+	n := o.node
+	for _, p := range path {
+		if _, n = lookup(n, p); n == nil {
+			return "", false
+		}
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// FieldJSON returns the subtree at path as JSON, or nil when absent.
+func (o *Object) FieldJSON(path ...any) []byte {
+	n := o.node
+	for _, p := range path {
+		if _, n = lookup(n, p); n == nil {
+			return nil
+		}
+	}
+	var buf bytes.Buffer
+	appendJSON(&buf, n, 0)
+	return buf.Bytes()
+}

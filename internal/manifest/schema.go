@@ -1,0 +1,65 @@
+package manifest
+
+import (
+	"strconv"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"gopkg.in/yaml.v3"
+)
+
+type unknownField struct {
+	path string
+	line int
+}
+
+// unknownFields walks an Istio spec against its protobuf schema. Istio's
+// JSON decoding silently drops unknown fields, which hides typos such as
+// "subsets" under a route or "sni" at the wrong level; the API server would
+// reject them only when CRD validation is installed and strict.
+func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string, depth int) []unknownField {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || depth > maxDepth || opaque(md) {
+		return nil
+	}
+	var out []unknownField
+	fields := md.Fields()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i].Value
+		fd := fields.ByJSONName(key)
+		if fd == nil {
+			fd = fields.ByName(protoreflect.Name(key))
+		}
+		p := path + "." + key
+		if fd == nil {
+			out = append(out, unknownField{path: p, line: n.Content[i].Line})
+			continue
+		}
+		val := deref(n.Content[i+1])
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind && val != nil && val.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(val.Content); j += 2 {
+					out = append(out, unknownFields(val.Content[j+1], fd.MapValue().Message(), p+"."+val.Content[j].Value, depth+1)...)
+				}
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			if fd.IsList() {
+				if val != nil && val.Kind == yaml.SequenceNode {
+					for j, it := range val.Content {
+						out = append(out, unknownFields(it, fd.Message(), p+"["+strconv.Itoa(j)+"]", depth+1)...)
+					}
+				}
+			} else {
+				out = append(out, unknownFields(val, fd.Message(), p, depth+1)...)
+			}
+		}
+	}
+	return out
+}
+
+// opaque reports messages whose JSON form is not their field layout
+// (well-known types: Duration is a string, Struct any object, wrappers a
+// scalar).
+func opaque(md protoreflect.MessageDescriptor) bool {
+	return md.ParentFile().Package() == "google.protobuf"
+}

@@ -1,0 +1,144 @@
+package mesh
+
+import (
+	"strings"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+)
+
+// DestinationRuleFor returns the DestinationRules a client in clientNS uses
+// for host, in Istio's lookup order: rules in the client's namespace, then
+// those exported by the service's namespace, then those exported by the
+// root namespace. Within a namespace the most specific host wins (exact,
+// then the longest wildcard); several rules for the same host are merged by
+// Istio (first one's traffic policy, all subsets), so all are returned, in
+// input order. https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
+func (m *Model) DestinationRuleFor(clientNS, host string) []*DestinationRule {
+	if rules := m.drsIn(clientNS, clientNS, host); len(rules) > 0 {
+		return rules
+	}
+	if svcNS := m.ServiceNamespace(host); svcNS != "" && svcNS != clientNS {
+		if rules := m.drsIn(svcNS, clientNS, host); len(rules) > 0 {
+			return rules
+		}
+	}
+	if root := m.Mesh.RootNamespace; root != clientNS {
+		return m.drsIn(root, clientNS, host)
+	}
+	return nil
+}
+
+func (m *Model) drsIn(ns, clientNS, host string) []*DestinationRule {
+	var best []*DestinationRule
+	bestLen := -1
+	for _, dr := range m.drsByNS[ns] {
+		if dr.Spec.WorkloadSelector != nil || !HostMatches(dr.Host, host) || !m.exported(dr.Spec.ExportTo, m.Mesh.DefaultDestinationRuleExportTo, ns, clientNS) {
+			continue
+		}
+		specificity := len(dr.Host)
+		if dr.Host == host {
+			specificity = 1 << 30
+		}
+		switch {
+		case specificity > bestLen:
+			best, bestLen = []*DestinationRule{dr}, specificity
+		case specificity == bestLen && dr.Host == best[0].Host:
+			best = append(best, dr)
+		}
+	}
+	return best
+}
+
+// exported applies exportTo ("*", ".", "~" or namespace names) for a
+// resource in ns seen from clientNS.
+func (m *Model) exported(exportTo, defaults []string, ns, clientNS string) bool {
+	if len(exportTo) == 0 {
+		exportTo = defaults
+	}
+	if len(exportTo) == 0 {
+		return true
+	}
+	for _, e := range exportTo {
+		switch e {
+		case "*":
+			return true
+		case ".":
+			if ns == clientNS {
+				return true
+			}
+		case "~":
+		default:
+			if e == clientNS {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Subset finds a subset by name among merged rules.
+func Subset(rules []*DestinationRule, name string) (*istioapi.Subset, *DestinationRule) {
+	for _, dr := range rules {
+		for _, s := range dr.Spec.Subsets {
+			if s.Name == name {
+				return s, dr
+			}
+		}
+	}
+	return nil, nil
+}
+
+// ClientTLS is the TLS a client sidecar originates toward a destination
+// port, and where that decision comes from.
+type ClientTLS struct {
+	Mode     istioapi.ClientTLSSettings_TLSmode
+	Settings *istioapi.ClientTLSSettings // nil when no rule sets TLS
+	Rule     *DestinationRule            // nil when none applies
+	Path     []any                       // path of the tls field in Rule
+	// Auto is true when no rule sets TLS and auto mTLS decides by the
+	// server's sidecar and PeerAuthentication.
+	Auto bool
+}
+
+// ClientTLSFor decides the TLS mode for port (a Service port number) and an
+// optional subset, following DestinationRule precedence: subset port-level,
+// subset, top-level port-level, top-level.
+func (m *Model) ClientTLSFor(rules []*DestinationRule, port uint32, subset string) ClientTLS {
+	var first *DestinationRule
+	if len(rules) > 0 {
+		first = rules[0]
+	}
+	if first != nil {
+		type cand struct {
+			tp   *istioapi.TrafficPolicy
+			path []any
+		}
+		var cands []cand
+		if subset != "" {
+			for i, s := range first.Spec.Subsets {
+				if s.Name == subset && s.TrafficPolicy != nil {
+					cands = append(cands, cand{s.TrafficPolicy, []any{"spec", "subsets", i, "trafficPolicy"}})
+				}
+			}
+		}
+		if first.Spec.TrafficPolicy != nil {
+			cands = append(cands, cand{first.Spec.TrafficPolicy, []any{"spec", "trafficPolicy"}})
+		}
+		for _, c := range cands {
+			for i, pl := range c.tp.PortLevelSettings {
+				if pl.Port != nil && pl.Port.Number == port && pl.Tls != nil {
+					return ClientTLS{Mode: pl.Tls.Mode, Settings: pl.Tls, Rule: first, Path: append(append([]any{}, c.path...), "portLevelSettings", i, "tls")}
+				}
+			}
+			if c.tp.Tls != nil {
+				return ClientTLS{Mode: c.tp.Tls.Mode, Settings: c.tp.Tls, Rule: first, Path: append(append([]any{}, c.path...), "tls")}
+			}
+		}
+	}
+	return ClientTLS{Mode: istioapi.ClientTLSSettings_DISABLE, Rule: first, Auto: m.Mesh.EnableAutoMTLS}
+}
+
+// TLSModeName renders a client TLS mode as written in YAML.
+func TLSModeName(mode istioapi.ClientTLSSettings_TLSmode) string {
+	return strings.ToUpper(mode.String())
+}

@@ -1,0 +1,308 @@
+package mesh
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/golang/protobuf/jsonpb"
+	meshapi "istio.io/api/mesh/v1alpha1"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
+
+// MeshConfig is the part of Istio's MeshConfig and injector settings the
+// rules depend on, with Istio's defaults filled in.
+type MeshConfig struct {
+	RootNamespace                  string
+	EnableAutoMTLS                 bool
+	DefaultDestinationRuleExportTo []string
+	HoldApplicationUntilProxyStarts bool
+	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe.
+	RewriteAppProbes bool
+	// CNI: Istio CNI is known to be installed (true), known absent
+	// (false), or unknown (CNIKnown false).
+	CNI, CNIKnown bool
+	// Source names where the mesh config came from, for messages.
+	Source string
+	// Found is true when the input (or --mesh-config) had one.
+	Found bool
+}
+
+func defaultMeshConfig() MeshConfig {
+	return MeshConfig{RootNamespace: "istio-system", EnableAutoMTLS: true, RewriteAppProbes: true, Source: "Istio defaults"}
+}
+
+func (m *Model) readMeshConfig(flag []byte) MeshConfig {
+	mc := defaultMeshConfig()
+	apply := func(yamlText []byte, source string) error {
+		js, err := manifest.YAMLToJSON(yamlText)
+		if err != nil {
+			return err
+		}
+		var cfg meshapi.MeshConfig
+		if err := (&jsonpb.Unmarshaler{AllowUnknownFields: true}).Unmarshal(strings.NewReader(string(js)), &cfg); err != nil {
+			return err
+		}
+		if cfg.RootNamespace != "" {
+			mc.RootNamespace = cfg.RootNamespace
+		}
+		if cfg.EnableAutoMtls != nil {
+			mc.EnableAutoMTLS = cfg.EnableAutoMtls.Value
+		}
+		mc.DefaultDestinationRuleExportTo = cfg.DefaultDestinationRuleExportTo
+		if h := cfg.GetDefaultConfig().GetHoldApplicationUntilProxyStarts(); h != nil {
+			mc.HoldApplicationUntilProxyStarts = h.Value
+		}
+		mc.Source, mc.Found = source, true
+		return nil
+	}
+	if len(flag) > 0 {
+		// Either a MeshConfig or the whole istio ConfigMap.
+		var probe struct {
+			Kind string            `json:"kind"`
+			Data map[string]string `json:"data"`
+		}
+		js, _ := manifest.YAMLToJSON(flag)
+		if json.Unmarshal(js, &probe) == nil && probe.Kind == "ConfigMap" {
+			flag = []byte(probe.Data["mesh"])
+		}
+		_ = apply(flag, "--mesh-config")
+	} else {
+		// The istio ConfigMap lives in the istiod namespace, which is the
+		// root namespace unless the config says otherwise.
+		for _, cm := range m.ConfigMaps {
+			if (cm.Name == "istio" || strings.HasPrefix(cm.Name, "istio-") && m.isRevisionMesh(cm.Name)) && cm.Data["mesh"] != "" {
+				if apply([]byte(cm.Data["mesh"]), "ConfigMap "+cm.Namespace+"/"+cm.Name) == nil && cm.Name == "istio" {
+					break
+				}
+			}
+		}
+	}
+	for _, cm := range m.ConfigMaps {
+		if !strings.HasPrefix(cm.Name, "istio-sidecar-injector") || cm.Data["values"] == "" {
+			continue
+		}
+		var v struct {
+			SidecarInjectorWebhook struct {
+				RewriteAppHTTPProbe *bool `json:"rewriteAppHTTPProbe"`
+			} `json:"sidecarInjectorWebhook"`
+			IstioCNI struct {
+				Enabled *bool `json:"enabled"`
+			} `json:"istio_cni"`
+			Pilot struct {
+				CNI struct {
+					Enabled *bool `json:"enabled"`
+				} `json:"cni"`
+			} `json:"pilot"`
+		}
+		if json.Unmarshal([]byte(cm.Data["values"]), &v) != nil {
+			continue
+		}
+		if r := v.SidecarInjectorWebhook.RewriteAppHTTPProbe; r != nil {
+			mc.RewriteAppProbes = *r
+		}
+		for _, c := range []*bool{v.IstioCNI.Enabled, v.Pilot.CNI.Enabled} {
+			if c != nil {
+				mc.CNIKnown = true
+				mc.CNI = mc.CNI || *c
+			}
+		}
+	}
+	for _, w := range m.Workloads {
+		if w.Kind == "DaemonSet" && (w.Name == "istio-cni-node" || w.Labels["k8s-app"] == "istio-cni-node") {
+			mc.CNI, mc.CNIKnown = true, true
+		}
+	}
+	return mc
+}
+
+// isRevisionMesh accepts istio-<rev> ConfigMaps (revisioned installs), but
+// not the injector's or other istio-* ConfigMaps.
+func (m *Model) isRevisionMesh(name string) bool {
+	return !strings.HasPrefix(name, "istio-sidecar-injector") && !strings.HasPrefix(name, "istio-ca")
+}
+
+// Version is an Istio minor version (patch kept for messages).
+type Version struct{ Major, Minor, Patch int }
+
+// ParseVersion reads "1.22.2", "1.22", "v1.22.2-distroless".
+func ParseVersion(s string) (Version, bool) {
+	s = strings.TrimPrefix(s, "v")
+	if i := strings.IndexAny(s, "-+_"); i >= 0 {
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return Version{}, false
+	}
+	var v Version
+	var err error
+	if v.Major, err = strconv.Atoi(parts[0]); err != nil {
+		return Version{}, false
+	}
+	if v.Minor, err = strconv.Atoi(parts[1]); err != nil {
+		return Version{}, false
+	}
+	if len(parts) > 2 {
+		v.Patch, _ = strconv.Atoi(parts[2])
+	}
+	return v, true
+}
+
+// AtLeast compares major.minor.
+func (v Version) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// Minor renders major.minor.
+func (v Version) MinorString() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// AssumedVersion is the Istio version assumed when nothing says which one
+// runs: the newest release meshdoctor knows, as a fresh install would be.
+var AssumedVersion = Version{1, 31, 0}
+
+// IstioInfo is what the input says about the control plane.
+type IstioInfo struct {
+	Version Version
+	// VersionKnown is false when neither --istio-version nor an istiod
+	// Deployment (or IstioOperator tag) was found; Version is then
+	// AssumedVersion.
+	VersionKnown bool
+	// VersionSource explains where Version comes from.
+	VersionSource string
+	// Env is istiod's environment (feature flags), from its Deployment or
+	// the IstioOperator's values.pilot.env.
+	Env map[string]string
+	// EnvSource names the resource Env came from.
+	EnvSource string
+	// Compatibility is the compatibilityVersion the install asks for.
+	Compatibility *Version
+	Istiod        *Workload
+}
+
+func (m *Model) readIstio(override string) IstioInfo {
+	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input; set --istio-version)", Env: map[string]string{}}
+	for _, w := range m.Workloads {
+		if w.Kind != "Deployment" {
+			continue
+		}
+		for _, c := range w.PodSpec.Containers {
+			if c.Name != "discovery" && !strings.Contains(c.Image, "/pilot") {
+				continue
+			}
+			if !strings.Contains(c.Image, "pilot") {
+				continue
+			}
+			info.Istiod = w
+			if v, ok := ParseVersion(imageVersion(c.Image)); ok {
+				info.Version, info.VersionKnown = v, true
+				info.VersionSource = "image " + c.Image + " of Deployment " + w.Namespace + "/" + w.Name
+			}
+			for _, e := range c.Env {
+				if e.ValueFrom == nil {
+					info.Env[e.Name] = e.Value
+				}
+			}
+			info.EnvSource = "Deployment " + w.Namespace + "/" + w.Name
+		}
+		if info.Istiod != nil {
+			break
+		}
+	}
+	for _, o := range m.Objects {
+		if o.Kind != "IstioOperator" {
+			continue
+		}
+		if tag, ok := o.Field("spec", "tag"); ok && !info.VersionKnown {
+			if v, ok := ParseVersion(tag); ok {
+				info.Version, info.VersionKnown = v, true
+				info.VersionSource = "spec.tag of IstioOperator " + o.Namespace + "/" + o.Name
+			}
+		}
+		if cv, ok := o.Field("spec", "compatibilityVersion"); ok {
+			if v, ok := ParseVersion(cv); ok {
+				info.Compatibility = &v
+			}
+		}
+		var env map[string]string
+		if js := o.FieldJSON("spec", "values", "pilot", "env"); js != nil && json.Unmarshal(js, &env) == nil {
+			for k, v := range env {
+				info.Env[k] = v
+			}
+			info.EnvSource = "IstioOperator " + o.Namespace + "/" + o.Name
+		}
+	}
+	if v, ok := ParseVersion(override); ok {
+		info.Version, info.VersionKnown, info.VersionSource = v, true, "--istio-version"
+	}
+	return info
+}
+
+func imageVersion(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	i := strings.LastIndexByte(image, ':')
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return ""
+	}
+	return image[i+1:]
+}
+
+// FeatureFlag is the value an istiod feature flag has in this install and
+// why (env, compatibility version, or the version's default).
+type FeatureFlag struct {
+	Name  string
+	On    bool
+	Why   string
+	Fixed bool // the version no longer reads the flag
+}
+
+// featureDefaults records when a flag's default flipped on, and when
+// Istio stopped honouring an opt-out.
+var featureDefaults = map[string]struct {
+	onSince, fixedSince Version
+}{
+	// https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/
+	"ENABLE_AUTO_SNI":             {onSince: Version{1, 21, 0}, fixedSince: Version{1, 26, 0}},
+	"VERIFY_CERTIFICATE_AT_CLIENT": {onSince: Version{1, 21, 0}},
+	// Native sidecars became the default in 1.27 (on Kubernetes 1.29+).
+	"ENABLE_NATIVE_SIDECARS": {onSince: Version{1, 27, 0}},
+}
+
+// Flag evaluates a feature flag for this install.
+func (i IstioInfo) Flag(name string) FeatureFlag {
+	d := featureDefaults[name]
+	f := FeatureFlag{Name: name}
+	if d.fixedSince.Major > 0 && i.Version.AtLeast(d.fixedSince.Major, d.fixedSince.Minor) {
+		f.On, f.Fixed = true, true
+		f.Why = fmt.Sprintf("always on in Istio %s (%s); the %s opt-out was removed in %s", i.Version.MinorString(), i.VersionSource, name, d.fixedSince.MinorString())
+		return f
+	}
+	if v, ok := i.Env[name]; ok {
+		b, err := strconv.ParseBool(v)
+		if err == nil {
+			f.On = b
+			f.Why = fmt.Sprintf("%s=%s in %s", name, v, i.EnvSource)
+			return f
+		}
+	}
+	eff := i.Version
+	if i.Compatibility != nil && !i.Compatibility.AtLeast(eff.Major, eff.Minor) {
+		eff = *i.Compatibility
+		f.On = eff.AtLeast(d.onSince.Major, d.onSince.Minor)
+		f.Why = fmt.Sprintf("compatibilityVersion %s", eff.MinorString())
+		return f
+	}
+	f.On = d.onSince.Major > 0 && eff.AtLeast(d.onSince.Major, d.onSince.Minor)
+	state := "off"
+	if f.On {
+		state = "on"
+	}
+	f.Why = fmt.Sprintf("%s by default in Istio %s (%s)", state, eff.MinorString(), i.VersionSource)
+	return f
+}

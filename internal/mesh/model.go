@@ -1,0 +1,337 @@
+// Package mesh is meshdoctor's semantic model of a cluster: Kubernetes and
+// Istio semantics (host resolution, selectors, DestinationRule lookup,
+// effective PeerAuthentication, protocol selection, injection, mesh config,
+// version defaults) are decided here, once, and every rule and the tracer
+// ask the model instead of re-deriving them.
+package mesh
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+	secapi "istio.io/api/security/v1beta1"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
+
+// Options carry what the input cannot say about the cluster.
+type Options struct {
+	// IstioVersion overrides the version read from istiod's image.
+	IstioVersion string
+	// MeshConfig is a MeshConfig YAML (or the istio ConfigMap) given on
+	// the command line; it wins over one found in the input.
+	MeshConfig []byte
+	// ClusterDomain defaults to cluster.local.
+	ClusterDomain string
+}
+
+// Model indexes the input once; its methods answer the semantic questions.
+type Model struct {
+	Objects       []*manifest.Object
+	ClusterDomain string
+
+	Namespaces       map[string]*Namespace
+	Services         []*Service
+	Workloads        []*Workload
+	ServiceEntries   []*ServiceEntry
+	VirtualServices  []*VirtualService
+	DestinationRules []*DestinationRule
+	Gateways         []*Gateway
+	PeerAuths        []*PeerAuthentication
+	Ingresses        []*Ingress
+	KubeGateways     []*KubeGateway
+	HTTPRoutes       []*HTTPRoute
+	ConfigMaps       map[string]*ConfigMap // by namespace/name
+	Secrets          map[string]*Secret    // by namespace/name
+	BackendConfigs   map[string]*manifest.Object
+
+	Mesh  MeshConfig
+	Istio IstioInfo
+
+	kinds map[string]int // Kind -> count, to tell "absent from input" from "not found"
+
+	servicesByHost  map[string]*Service
+	servicesByNS    map[string][]*Service
+	entriesByHost   map[string][]*ServiceEntry
+	wildcardEntries []*ServiceEntry
+	workloads       *labelIndex
+	drsByNS         map[string][]*DestinationRule
+	vsByHost        map[string][]*VirtualService
+	wildcardVS      []hostVS
+	gatewaysByName  map[string]*Gateway // namespace/name
+	peerAuthsByNS   map[string][]*PeerAuthentication
+	workloadByKey   map[string]*Workload // namespace/Kind/name
+	instanceOwner   map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
+}
+
+// Has reports whether the input holds at least one object of kind: rules use
+// it to tell "merely absent from the input" from "should resolve and does not".
+func (m *Model) Has(kind string) bool { return m.kinds[kind] > 0 }
+
+// HasAny is Has for any of kinds.
+func (m *Model) HasAny(kinds ...string) bool {
+	for _, k := range kinds {
+		if m.kinds[k] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasNamespaceContent reports whether the input holds any object in ns.
+func (m *Model) HasNamespace(ns string) bool {
+	_, ok := m.Namespaces[ns]
+	return ok
+}
+
+// Namespace is a Namespace object from the input.
+type Namespace struct {
+	*manifest.Object
+}
+
+// Service is a Kubernetes Service.
+type Service struct {
+	*manifest.Object
+	Spec *corev1.ServiceSpec
+	Host string // FQDN: name.namespace.svc.<cluster domain>
+}
+
+// ServiceEntry is an Istio ServiceEntry.
+type ServiceEntry struct {
+	*manifest.Object
+	Spec *istioapi.ServiceEntry
+}
+
+// VirtualService is an Istio VirtualService with its hosts resolved.
+type VirtualService struct {
+	*manifest.Object
+	Spec  *istioapi.VirtualService
+	Hosts []string // FQDNs (or wildcards) in the order written
+}
+
+// DestinationRule is an Istio DestinationRule with its host resolved.
+type DestinationRule struct {
+	*manifest.Object
+	Spec *istioapi.DestinationRule
+	Host string
+}
+
+// Gateway is an Istio Gateway.
+type Gateway struct {
+	*manifest.Object
+	Spec *istioapi.Gateway
+}
+
+// PeerAuthentication is an Istio PeerAuthentication.
+type PeerAuthentication struct {
+	*manifest.Object
+	Spec *secapi.PeerAuthentication
+}
+
+// Ingress is a Kubernetes Ingress.
+type Ingress struct {
+	*manifest.Object
+	Spec *networkingv1.IngressSpec
+}
+
+// KubeGateway is a Gateway API Gateway.
+type KubeGateway struct {
+	*manifest.Object
+	Spec *gwv1.GatewaySpec
+}
+
+// HTTPRoute is a Gateway API HTTPRoute.
+type HTTPRoute struct {
+	*manifest.Object
+	Spec *gwv1.HTTPRouteSpec
+}
+
+// ConfigMap is a Kubernetes ConfigMap.
+type ConfigMap struct {
+	*manifest.Object
+	Data map[string]string
+}
+
+// Secret is a Kubernetes Secret. Its data is held only for certificate
+// checks and never printed.
+type Secret struct {
+	*manifest.Object
+	Type corev1.SecretType
+	Data map[string][]byte
+}
+
+// Build indexes objects. It never fails: what it cannot interpret it leaves
+// out of the indexes, and the loader has already reported it.
+func Build(objects []*manifest.Object, opts Options) *Model {
+	m := &Model{
+		Objects:        objects,
+		ClusterDomain:  opts.ClusterDomain,
+		Namespaces:     map[string]*Namespace{},
+		ConfigMaps:     map[string]*ConfigMap{},
+		Secrets:        map[string]*Secret{},
+		BackendConfigs: map[string]*manifest.Object{},
+		kinds:          map[string]int{},
+		servicesByHost: map[string]*Service{},
+		servicesByNS:   map[string][]*Service{},
+		entriesByHost:  map[string][]*ServiceEntry{},
+		drsByNS:        map[string][]*DestinationRule{},
+		vsByHost:       map[string][]*VirtualService{},
+		gatewaysByName: map[string]*Gateway{},
+		peerAuthsByNS:  map[string][]*PeerAuthentication{},
+		workloads:      newLabelIndex(),
+		workloadByKey:  map[string]*Workload{},
+		instanceOwner:  map[string]*Workload{},
+	}
+	if m.ClusterDomain == "" {
+		m.ClusterDomain = "cluster.local"
+	}
+	var pods []*Workload
+	var owned []ownedController
+	for _, o := range objects {
+		m.kinds[o.Kind]++
+		switch t := o.Typed.(type) {
+		case *corev1.Namespace:
+			m.Namespaces[o.Name] = &Namespace{Object: o}
+		case *corev1.Service:
+			s := &Service{Object: o, Spec: &t.Spec}
+			s.Host = o.Name + "." + o.Namespace + ".svc." + m.ClusterDomain
+			m.Services = append(m.Services, s)
+			if _, dup := m.servicesByHost[s.Host]; !dup {
+				m.servicesByHost[s.Host] = s
+			}
+			m.servicesByNS[o.Namespace] = append(m.servicesByNS[o.Namespace], s)
+		case *appsv1.Deployment:
+			m.addWorkload(o, &t.Spec.Template, []any{"spec", "template"}, t.Spec.Replicas)
+		case *appsv1.StatefulSet:
+			m.addWorkload(o, &t.Spec.Template, []any{"spec", "template"}, t.Spec.Replicas)
+		case *appsv1.DaemonSet:
+			m.addWorkload(o, &t.Spec.Template, []any{"spec", "template"}, nil)
+		case *appsv1.ReplicaSet:
+			owned = append(owned, ownedController{o, &t.Spec.Template, t.OwnerReferences, t.Spec.Replicas})
+		case *batchv1.Job:
+			owned = append(owned, ownedController{o, &t.Spec.Template, t.OwnerReferences, nil})
+		case *batchv1.CronJob:
+			m.addWorkload(o, &t.Spec.JobTemplate.Spec.Template, []any{"spec", "jobTemplate", "spec", "template"}, nil)
+		case *corev1.Pod:
+			tmpl := &corev1.PodTemplateSpec{ObjectMeta: t.ObjectMeta, Spec: t.Spec}
+			w := newWorkload(o, tmpl, nil, nil)
+			w.Pod = t
+			pods = append(pods, w)
+		case *corev1.ConfigMap:
+			m.ConfigMaps[o.Namespace+"/"+o.Name] = &ConfigMap{Object: o, Data: t.Data}
+		case *corev1.Secret:
+			data := t.Data
+			if len(t.StringData) > 0 {
+				data = make(map[string][]byte, len(t.Data)+len(t.StringData))
+				for k, v := range t.Data {
+					data[k] = v
+				}
+				for k, v := range t.StringData {
+					data[k] = []byte(v)
+				}
+			}
+			m.Secrets[o.Namespace+"/"+o.Name] = &Secret{Object: o, Type: t.Type, Data: data}
+		case *networkingv1.Ingress:
+			m.Ingresses = append(m.Ingresses, &Ingress{Object: o, Spec: &t.Spec})
+		case *manifest.BackendConfig:
+			m.BackendConfigs[o.Namespace+"/"+o.Name] = o
+		case *istionet.ServiceEntry:
+			se := &ServiceEntry{Object: o, Spec: &t.Spec}
+			m.ServiceEntries = append(m.ServiceEntries, se)
+			for _, h := range t.Spec.Hosts {
+				if isWildcard(h) {
+					m.wildcardEntries = append(m.wildcardEntries, se)
+				} else {
+					m.entriesByHost[h] = append(m.entriesByHost[h], se)
+				}
+			}
+		case *istionet.VirtualService:
+			vs := &VirtualService{Object: o, Spec: &t.Spec}
+			for _, h := range t.Spec.Hosts {
+				fq := m.ResolveHost(h, o.Namespace)
+				vs.Hosts = append(vs.Hosts, fq)
+				m.vsByHost[fq] = append(m.vsByHost[fq], vs)
+				if isWildcard(fq) {
+					m.wildcardVS = append(m.wildcardVS, hostVS{fq, vs})
+				}
+			}
+			m.VirtualServices = append(m.VirtualServices, vs)
+		case *istionet.DestinationRule:
+			dr := &DestinationRule{Object: o, Spec: &t.Spec, Host: m.ResolveHost(t.Spec.Host, o.Namespace)}
+			m.DestinationRules = append(m.DestinationRules, dr)
+			m.drsByNS[o.Namespace] = append(m.drsByNS[o.Namespace], dr)
+		case *istionet.Gateway:
+			g := &Gateway{Object: o, Spec: &t.Spec}
+			m.Gateways = append(m.Gateways, g)
+			m.gatewaysByName[o.Namespace+"/"+o.Name] = g
+		case *istiosec.PeerAuthentication:
+			pa := &PeerAuthentication{Object: o, Spec: &t.Spec}
+			m.PeerAuths = append(m.PeerAuths, pa)
+			m.peerAuthsByNS[o.Namespace] = append(m.peerAuthsByNS[o.Namespace], pa)
+		case *gwv1.Gateway:
+			m.KubeGateways = append(m.KubeGateways, &KubeGateway{Object: o, Spec: &t.Spec})
+		case *gwv1.HTTPRoute:
+			m.HTTPRoutes = append(m.HTTPRoutes, &HTTPRoute{Object: o, Spec: &t.Spec})
+		}
+	}
+	// A ReplicaSet or Job whose controller is in the input is an instance
+	// of it, not a workload of its own (live clusters list all three).
+	for _, c := range owned {
+		if owner := m.ownerOf(c.obj.Namespace, c.owners); owner != nil {
+			m.instanceOwner[c.obj.Namespace+"/"+c.obj.Kind+"/"+c.obj.Name] = owner
+			continue
+		}
+		w := m.addWorkload(c.obj, c.tmpl, []any{"spec", "template"}, c.replicas)
+		m.instanceOwner[c.obj.Namespace+"/"+c.obj.Kind+"/"+c.obj.Name] = w
+	}
+	// Bare pods stand for themselves; pods owned by a controller in the
+	// input are instances of it and only refine it (live clusters).
+	for _, p := range pods {
+		if owner := m.ownerOf(p.Namespace, p.Pod.OwnerReferences); owner != nil {
+			owner.Instances = append(owner.Instances, p)
+			continue
+		}
+		m.workloads.add(p)
+		m.Workloads = append(m.Workloads, p)
+	}
+	m.Mesh = m.readMeshConfig(opts.MeshConfig)
+	m.Istio = m.readIstio(opts.IstioVersion)
+	return m
+}
+
+type hostVS struct {
+	host string
+	vs   *VirtualService
+}
+
+type ownedController struct {
+	obj      *manifest.Object
+	tmpl     *corev1.PodTemplateSpec
+	owners   []metav1.OwnerReference
+	replicas *int32
+}
+
+// ownerOf finds the workload in the input that controls an object with
+// these owner references, following ReplicaSet -> Deployment and
+// Job -> CronJob.
+func (m *Model) ownerOf(ns string, refs []metav1.OwnerReference) *Workload {
+	for _, r := range refs {
+		key := ns + "/" + r.Kind + "/" + r.Name
+		if w := m.instanceOwner[key]; w != nil {
+			return w
+		}
+		if w := m.workloadByKey[key]; w != nil {
+			return w
+		}
+	}
+	return nil
+}
+
+func isWildcard(h string) bool { return len(h) > 0 && h[0] == '*' }

@@ -1,0 +1,70 @@
+package mesh
+
+import (
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Protocol is what Istio knows of a Service port's protocol.
+type Protocol struct {
+	// Name is the protocol in Istio's terms (HTTP, HTTP2, GRPC, TCP, TLS,
+	// HTTPS, MONGO, MYSQL, REDIS, UDP…), empty when Istio must sniff.
+	Name string
+	// From says how it was decided: "appProtocol", "port name" or "".
+	From string
+}
+
+// Sniffed reports whether Istio has to detect the protocol from the first
+// bytes of each connection.
+func (p Protocol) Sniffed() bool { return p.Name == "" }
+
+// IsHTTP reports whether Istio applies HTTP routing to the port.
+func (p Protocol) IsHTTP() bool {
+	switch p.Name {
+	case "HTTP", "HTTP2", "GRPC", "GRPC-WEB":
+		return true
+	}
+	return false
+}
+
+var protocols = map[string]string{
+	"http": "HTTP", "http2": "HTTP2", "https": "HTTPS", "grpc": "GRPC", "grpc-web": "GRPC-WEB",
+	"tcp": "TCP", "tls": "TLS", "udp": "UDP", "mongo": "MONGO", "mysql": "MYSQL", "redis": "REDIS",
+	"h2c": "HTTP2", "kubernetes.io/h2c": "HTTP2", "kubernetes.io/ws": "HTTP", "kubernetes.io/wss": "HTTPS",
+}
+
+// PortProtocol applies Istio's explicit protocol selection: appProtocol, then
+// the port name "<protocol>[-<suffix>]"; otherwise the protocol is sniffed.
+// https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
+func PortProtocol(p *corev1.ServicePort) Protocol {
+	if p.AppProtocol != nil && *p.AppProtocol != "" {
+		if name, ok := protocols[strings.ToLower(*p.AppProtocol)]; ok {
+			return Protocol{Name: name, From: "appProtocol"}
+		}
+	}
+	if p.Protocol == corev1.ProtocolUDP {
+		return Protocol{Name: "UDP", From: "protocol"}
+	}
+	prefix := strings.ToLower(p.Name)
+	if i := strings.IndexByte(prefix, '-'); i >= 0 {
+		prefix = prefix[:i]
+	}
+	if name, ok := protocols[prefix]; ok && !strings.Contains(prefix, "/") {
+		return Protocol{Name: name, From: "port name"}
+	}
+	return Protocol{}
+}
+
+// ServicePort finds a Service's port by number.
+func (s *Service) Port(number uint32) (*corev1.ServicePort, int) {
+	for i := range s.Spec.Ports {
+		if uint32(s.Spec.Ports[i].Port) == number {
+			return &s.Spec.Ports[i], i
+		}
+	}
+	return nil, -1
+}
+
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }

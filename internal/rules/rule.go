@@ -1,0 +1,166 @@
+// Package rules defines what a rule is and runs rules over the model. The
+// rules themselves live in one file each, in packages named for their area
+// (traffic, security, ingress, workload, reference); the catalog package
+// lists them all.
+package rules
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+)
+
+// Rule is a check, as a value: its identity, its documentation and its run
+// function. Docs and the catalog are generated from these fields.
+type Rule struct {
+	// Code is stable forever (MDxxxx); Name is the kebab-case handle users
+	// type in --ignore and annotations.
+	Code     string
+	Name     string
+	Severity finding.Severity // the usual severity; a finding may differ
+	Area     string
+	Summary  string // one line for the catalog
+	Doc      Doc
+	Since    string // meshdoctor version that added it
+	// Needs lists kinds of which at least one must be in the input for the
+	// rule to have anything to check; the driver skips it otherwise.
+	Needs []string
+	// Run inspects the model and reports through the pass. Nil for
+	// findings the loader or driver itself reports.
+	Run func(*Pass)
+}
+
+// Doc is a rule's documentation.
+type Doc struct {
+	Mechanism string   // why it fails, in Istio/Kubernetes terms
+	Symptom   string   // what the user sees
+	Fix       string   // what to change
+	Before    string   // YAML that triggers the rule
+	After     string   // the same YAML fixed
+	Sources   []string // where the behaviour is documented
+}
+
+// Pass hands a rule the model and collects its findings.
+type Pass struct {
+	Model    *mesh.Model
+	rule     *Rule
+	findings []finding.Finding
+}
+
+// Report records a finding; code, rule name and severity default to the
+// rule's.
+func (p *Pass) Report(f finding.Finding) {
+	if f.Code == "" {
+		f.Code = p.rule.Code
+	}
+	f.Rule = p.rule.Name
+	if f.Severity == 0 {
+		f.Severity = p.rule.Severity
+	}
+	p.findings = append(p.findings, f)
+}
+
+// At is shorthand for a finding on object o at the field path.
+func At(o *manifest.Object, path ...any) finding.Finding {
+	return finding.Finding{Resource: o.Ref(), Origin: o.Pos(path...)}
+}
+
+// Built-in findings that come from the loader and the driver, documented
+// like every rule.
+var (
+	InvalidManifest = &Rule{
+		Code: "MD0001", Name: "invalid-manifest", Severity: finding.Error, Area: "input",
+		Summary: "A document cannot be parsed or does not match its kind's schema.",
+		Doc: Doc{
+			Mechanism: "The document is not valid YAML/JSON, lacks apiVersion/kind/metadata.name, has a field of the wrong type, or (warning) has a field the Istio schema does not know. Istio decodes its resources leniently and drops unknown fields, so a misspelled or misplaced field is silently ignored.",
+			Symptom:   "kubectl apply rejects the document, or the field has no effect at all.",
+			Fix:       "Correct the document at the line shown; for unknown fields, check the spelling and the nesting level against the Istio reference.",
+			Before:    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      sni: reviews.prod.svc.cluster.local\n    sni: wrong-level   # unknown field\n",
+			After:     "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      sni: reviews.prod.svc.cluster.local\n",
+		},
+		Since: "0.1.0",
+	}
+	InternalError = &Rule{
+		Code: "MD0002", Name: "internal-error", Severity: finding.Error, Area: "input",
+		Summary: "A rule crashed; the other rules still ran.",
+		Doc: Doc{
+			Mechanism: "A rule panicked on this input. meshdoctor reports it instead of stopping, so the rest of the analysis is still complete.",
+			Symptom:   "The named rule's checks are missing from this run.",
+			Fix:       "Report the message and the input that caused it to the meshdoctor maintainers; use --ignore RULE to silence it meanwhile.",
+		},
+		Since: "0.1.0",
+	}
+)
+
+// Analyze runs rules over the model. A panic in one rule becomes an
+// internal-error finding and the others still run. Findings come back sorted
+// by file, line and rule.
+func Analyze(m *mesh.Model, rs []*Rule) []finding.Finding {
+	var out []finding.Finding
+	for _, r := range rs {
+		if r.Run == nil || !needsMet(m, r) {
+			continue
+		}
+		out = append(out, runOne(m, r)...)
+	}
+	Sort(out)
+	return out
+}
+
+// RunRule runs a single rule regardless of its declared inputs (tests).
+func RunRule(m *mesh.Model, r *Rule) []finding.Finding {
+	out := runOne(m, r)
+	Sort(out)
+	return out
+}
+
+func runOne(m *mesh.Model, r *Rule) (out []finding.Finding) {
+	p := &Pass{Model: m, rule: r}
+	defer func() {
+		if v := recover(); v != nil {
+			stack := strings.Split(string(debug.Stack()), "\n")
+			where := ""
+			for i, l := range stack {
+				if strings.Contains(l, "/internal/rules/") && !strings.Contains(l, "rule.go") && i > 0 {
+					where = " at " + strings.TrimSpace(strings.Split(l, " ")[0])
+					break
+				}
+			}
+			out = append(p.findings, finding.Finding{
+				Code: InternalError.Code, Rule: InternalError.Name, Severity: finding.Error,
+				Resource: manifest.Ref{Kind: "Rule", Name: r.Name},
+				Message:  fmt.Sprintf("rule %s crashed: %v%s; its other findings may be missing", r.Name, v, where),
+				Symptom:  "this rule's checks did not complete",
+				Fix:      "report this to the meshdoctor maintainers with the input; --ignore " + r.Name + " silences it",
+			})
+		}
+	}()
+	r.Run(p)
+	return p.findings
+}
+
+func needsMet(m *mesh.Model, r *Rule) bool {
+	return len(r.Needs) == 0 || m.HasAny(r.Needs...)
+}
+
+// Sort orders findings by file, line, rule and message.
+func Sort(fs []finding.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Origin.File != b.Origin.File {
+			return a.Origin.File < b.Origin.File
+		}
+		if a.Origin.Line != b.Origin.Line {
+			return a.Origin.Line < b.Origin.Line
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
