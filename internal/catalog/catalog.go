@@ -2,22 +2,31 @@
 package catalog
 
 import (
+	"sort"
+
 	"github.com/meshdoctor/meshdoctor/internal/rules"
+	"github.com/meshdoctor/meshdoctor/internal/rules/gateway"
+	"github.com/meshdoctor/meshdoctor/internal/rules/reference"
+	"github.com/meshdoctor/meshdoctor/internal/rules/security"
 	"github.com/meshdoctor/meshdoctor/internal/rules/traffic"
+	"github.com/meshdoctor/meshdoctor/internal/rules/workload"
 )
 
-// All returns every rule, built-in findings first, then by code.
-func All() []*rules.Rule {
-	return []*rules.Rule{
-		rules.InvalidManifest,
-		rules.InternalError,
-		traffic.SubsetNotFound,
+var all = func() []*rules.Rule {
+	var rs []*rules.Rule
+	for _, area := range [][]*rules.Rule{traffic.Rules, security.Rules, gateway.Rules, workload.Rules, reference.Rules} {
+		rs = append(rs, area...)
 	}
-}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Code < rs[j].Code })
+	return append([]*rules.Rule{rules.InvalidManifest, rules.InternalError}, rs...)
+}()
+
+// All returns every rule, built-in findings first, then by code.
+func All() []*rules.Rule { return all }
 
 // ByName finds a rule by its kebab-case name or its code.
 func ByName(name string) *rules.Rule {
-	for _, r := range All() {
+	for _, r := range all {
 		if r.Name == name || r.Code == name {
 			return r
 		}

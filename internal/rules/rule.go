@@ -164,3 +164,8 @@ func Sort(fs []finding.Finding) {
 		return a.Message < b.Message
 	})
 }
+
+// AtPod is At for a field below a workload's pod template (or Pod).
+func AtPod(w *mesh.Workload, path ...any) finding.Finding {
+	return finding.Finding{Resource: w.Ref(), Origin: w.PodPos(path...)}
+}

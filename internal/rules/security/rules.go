@@ -1,0 +1,8 @@
+// Package security holds the rules about mTLS, TLS origination, certificates
+// and the pod security that sidecar injection depends on.
+package security
+
+import "github.com/meshdoctor/meshdoctor/internal/rules"
+
+// Rules of this area, by code.
+var Rules = []*rules.Rule{}

@@ -1,0 +1,8 @@
+package traffic
+
+import "github.com/meshdoctor/meshdoctor/internal/rules"
+
+// Rules of this area, by code.
+var Rules = []*rules.Rule{
+	SubsetNotFound,
+}

@@ -1,0 +1,8 @@
+// Package workload holds the rules about what runs in meshed pods:
+// application protocols, init containers and proxies such as nginx.
+package workload
+
+import "github.com/meshdoctor/meshdoctor/internal/rules"
+
+// Rules of this area, by code.
+var Rules = []*rules.Rule{}
