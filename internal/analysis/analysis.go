@@ -188,5 +188,9 @@ func SkippedLine(unknown map[string]int) string {
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s (%d)", k, unknown[k])
 	}
-	return fmt.Sprintf("skipped %d objects of kinds meshdoctor does not analyze: %s", total, strings.Join(parts, ", "))
+	noun := "objects"
+	if total == 1 {
+		noun = "object"
+	}
+	return fmt.Sprintf("skipped %d %s of kinds meshdoctor does not analyze: %s", total, noun, strings.Join(parts, ", "))
 }

@@ -277,6 +277,12 @@ func decodeChunk(c chunk, opts Options) (out decoded) {
 		msg := err.Error()
 		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])
+			// yaml.v3 reports parser errors that carry a context ("did
+			// not find expected …") one line early: it prints the
+			// 0-based context line.
+			if strings.Contains(msg, "did not find expected") {
+				n++
+			}
 			line = c.line + n - 1
 			msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
 		}
@@ -376,8 +382,12 @@ func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
 	if k.spec != nil {
 		if _, spec := lookup(n, "spec"); spec != nil {
 			for _, u := range unknownFields(spec, k.spec(typedObj).Descriptor(), "spec", 0) {
+				hint := "misspelled or at the wrong level?"
+				if u.suggest != "" {
+					hint = "did you mean " + u.suggest + "?"
+				}
 				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
-					Message: fmt.Sprintf("%s: unknown field %s: Istio ignores it (misspelled or wrong level?)", o.Ref(), u.path)})
+					Message: fmt.Sprintf("%s %s/%s: unknown field %s: Istio ignores it (%s)", o.Kind, o.Namespace, o.Name, u.path, hint)})
 			}
 		}
 	}

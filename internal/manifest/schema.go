@@ -2,14 +2,16 @@ package manifest
 
 import (
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
 )
 
 type unknownField struct {
-	path string
-	line int
+	path    string
+	line    int
+	suggest string // closest known field, if any is close
 }
 
 // unknownFields walks an Istio spec against its protobuf schema. Istio's
@@ -31,7 +33,7 @@ func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string,
 		}
 		p := path + "." + key
 		if fd == nil {
-			out = append(out, unknownField{path: p, line: n.Content[i].Line})
+			out = append(out, unknownField{path: p, line: n.Content[i].Line, suggest: closest(key, fields)})
 			continue
 		}
 		val := deref(n.Content[i+1])
@@ -62,4 +64,37 @@ func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string,
 // scalar).
 func opaque(md protoreflect.MessageDescriptor) bool {
 	return md.ParentFile().Package() == "google.protobuf"
+}
+
+// closest returns the field whose JSON name is within two edits of key.
+func closest(key string, fields protoreflect.FieldDescriptors) string {
+	best, bestD := "", 3
+	for i := 0; i < fields.Len(); i++ {
+		name := fields.Get(i).JSONName()
+		if d := editDistance(strings.ToLower(key), strings.ToLower(name)); d < bestD {
+			best, bestD = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -15,9 +15,9 @@ import (
 // MeshConfig is the part of Istio's MeshConfig and injector settings the
 // rules depend on, with Istio's defaults filled in.
 type MeshConfig struct {
-	RootNamespace                  string
-	EnableAutoMTLS                 bool
-	DefaultDestinationRuleExportTo []string
+	RootNamespace                   string
+	EnableAutoMTLS                  bool
+	DefaultDestinationRuleExportTo  []string
 	HoldApplicationUntilProxyStarts bool
 	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe.
 	RewriteAppProbes bool
@@ -223,9 +223,14 @@ func (m *Model) readIstio(override string) IstioInfo {
 				info.VersionSource = "spec.tag of IstioOperator " + o.Namespace + "/" + o.Name
 			}
 		}
-		if cv, ok := o.Field("spec", "compatibilityVersion"); ok {
-			if v, ok := ParseVersion(cv); ok {
-				info.Compatibility = &v
+		// istioctl takes it as values.compatibilityVersion
+		// (--set values.compatibilityVersion=1.20).
+		for _, path := range [][]any{{"spec", "values", "compatibilityVersion"}, {"spec", "compatibilityVersion"}} {
+			if cv, ok := o.Field(path...); ok {
+				if v, ok := ParseVersion(cv); ok {
+					info.Compatibility = &v
+					break
+				}
 			}
 		}
 		var env map[string]string
@@ -268,8 +273,10 @@ var featureDefaults = map[string]struct {
 	onSince, fixedSince Version
 }{
 	// https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/
-	"ENABLE_AUTO_SNI":             {onSince: Version{1, 21, 0}, fixedSince: Version{1, 26, 0}},
-	"VERIFY_CERTIFICATE_AT_CLIENT": {onSince: Version{1, 21, 0}},
+	"ENABLE_AUTO_SNI": {onSince: Version{1, 21, 0}, fixedSince: Version{1, 26, 0}},
+	// 1.24 removed the flag (always on) with the 1.20 compatibility profile:
+	// https://istio.io/latest/news/releases/1.24.x/announcing-1.24/change-notes/
+	"VERIFY_CERTIFICATE_AT_CLIENT": {onSince: Version{1, 21, 0}, fixedSince: Version{1, 24, 0}},
 	// Native sidecars became the default in 1.27 (on Kubernetes 1.29+).
 	"ENABLE_NATIVE_SIDECARS": {onSince: Version{1, 27, 0}},
 }
@@ -292,9 +299,11 @@ func (i IstioInfo) Flag(name string) FeatureFlag {
 		}
 	}
 	eff := i.Version
-	if i.Compatibility != nil && !i.Compatibility.AtLeast(eff.Major, eff.Minor) {
+	// A release honours the compatibility profiles of its last three minor
+	// versions (1.24 dropped 1.20); an older one no longer applies.
+	if c := i.Compatibility; c != nil && !c.AtLeast(eff.Major, eff.Minor) && c.Major == eff.Major && eff.Minor-c.Minor <= 3 {
 		eff = *i.Compatibility
-		f.On = eff.AtLeast(d.onSince.Major, d.onSince.Minor)
+		f.On = d.onSince.Major > 0 && eff.AtLeast(d.onSince.Major, d.onSince.Minor)
 		f.Why = fmt.Sprintf("compatibilityVersion %s", eff.MinorString())
 		return f
 	}

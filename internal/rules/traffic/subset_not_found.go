@@ -52,9 +52,13 @@ func runSubsetNotFound(p *rules.Pass) {
 				f.Fix = fmt.Sprintf("apply a DestinationRule for %s that defines subset %q before this VirtualService:\n%s", d.Host, subset, subsetYAML(d.Host, subset, nil))
 			} else {
 				var names []string
+				seen := map[string]bool{}
 				for _, dr := range drs {
 					for _, s := range dr.Spec.Subsets {
-						names = append(names, s.Name)
+						if !seen[s.Name] {
+							seen[s.Name] = true
+							names = append(names, s.Name)
+						}
 					}
 				}
 				have := "defines no subsets"
@@ -70,15 +74,17 @@ func runSubsetNotFound(p *rules.Pass) {
 	}
 }
 
-// subsetYAML renders the subsets block of a DestinationRule with the
-// missing subset added; the version label is the usual convention and the
-// text says so.
+// subsetYAML renders the subset to add. The label key follows the
+// existing subsets' convention (usually "version").
 func subsetYAML(host, subset string, existing []*istioapi.Subset) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "spec:\n  host: %s\n  subsets:\n", host)
+	key := "version"
 	for _, s := range existing {
-		fmt.Fprintf(&b, "  - name: %s\n", s.Name)
+		if len(s.Labels) == 1 {
+			for k := range s.Labels {
+				key = k
+			}
+			break
+		}
 	}
-	fmt.Fprintf(&b, "  - name: %s\n    labels:\n      version: %s   # the label that marks the pods of this subset", subset, subset)
-	return b.String()
+	return fmt.Sprintf("spec:\n  host: %s\n  subsets:\n  # …keep the existing subsets…\n  - name: %s\n    labels:\n      %s: %s   # the label your %s pods carry", host, subset, key, subset, subset)
 }

@@ -1,0 +1,136 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+func load(t *testing.T, paths ...string) *Result {
+	t.Helper()
+	res, err := Load(paths, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestLoadMultiDocument(t *testing.T) {
+	res := load(t, "testdata/multi.yaml")
+	var got []string
+	for _, o := range res.Objects {
+		got = append(got, o.Kind+"/"+o.Namespace+"/"+o.Name+"@"+itoa(o.Line))
+	}
+	want := []string{"Service/default/a@2", "ConfigMap/x/cm@13", "Namespace//x@20", "VirtualService/x/vs@25", "Deployment/default/after-errors@49"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("objects:\n got %v\nwant %v", got, want)
+	}
+	if len(res.Problems) != 2 {
+		t.Fatalf("want 2 problems (schema mismatch, parse error), got %v", res.Problems)
+	}
+	if p := res.Problems[0]; p.Pos.Line != 36 || !strings.Contains(p.Message, "schema") {
+		t.Errorf("schema problem: %+v", p)
+	}
+	if p := res.Problems[1]; p.Pos.Line != 46 || !strings.Contains(p.Message, "cannot parse") {
+		t.Errorf("parse problem should point at line 46: %+v", p)
+	}
+	vs := res.Objects[3]
+	if _, ok := vs.Typed.(*istionet.VirtualService); !ok {
+		t.Fatalf("v1beta1 VirtualService decoded as %T", vs.Typed)
+	}
+	if pos := vs.Pos("spec", "http", 0, "route", 0, "destination", "subset"); pos.Line != 34 {
+		t.Errorf("subset line = %d, want 34", pos.Line)
+	}
+	if pos := vs.Pos("spec", "http", 0, "route", 0, "destination", "missing"); pos.Line != 32 {
+		t.Errorf("missing field falls back to its parent: line %d, want 32", pos.Line)
+	}
+	if cm := res.Objects[1].Typed.(*corev1.ConfigMap); cm.Data["k"] != "v" {
+		t.Errorf("ConfigMap data = %v", cm.Data)
+	}
+}
+
+func TestLoadDirectoryJSONAndUnknown(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("svc.json", `{"apiVersion":"v1","kind":"Service","metadata":{"name":"j","namespace":"n"},"spec":{"ports":[{"port":1}]}}`)
+	write("sub/cert.yml", "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: c\n")
+	write("README.md", "not yaml")
+	write(".hidden/x.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: hidden\n")
+	write("empty.yaml", "# nothing\n---\n")
+	res := load(t, dir)
+	if len(res.Objects) != 2 || res.Unknown["Certificate.cert-manager.io"] != 1 || res.Files != 3 {
+		t.Fatalf("objects=%d unknown=%v files=%d", len(res.Objects), res.Unknown, res.Files)
+	}
+	if res.Objects[0].Typed != nil || res.Objects[1].Typed == nil {
+		t.Errorf("unknown kinds are kept untyped, known ones typed")
+	}
+}
+
+func TestLoadStdinAndBinary(t *testing.T) {
+	res, err := Load([]string{"-"}, Options{Stdin: strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: s\n"), DefaultNamespace: "other"})
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].File != "<stdin>" || res.Objects[0].Namespace != "" {
+		t.Fatalf("stdin: %v %+v", err, res)
+	}
+	bin := filepath.Join(t.TempDir(), "bin.yaml")
+	os.WriteFile(bin, []byte("\x00\x01\x02apiVersion"), 0o644)
+	res = load(t, bin)
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Message, "binary") {
+		t.Fatalf("binary: %+v", res.Problems)
+	}
+}
+
+func TestLoadMissingFields(t *testing.T) {
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader("apiVersion: v1\nmetadata:\n  name: x\n---\nkind: Service\nmetadata:\n  name: y\n---\napiVersion: v1\nkind: Service\nmetadata: {}\n---\n- a list\n")})
+	if len(res.Objects) != 0 || len(res.Problems) != 4 {
+		t.Fatalf("want 4 problems, got %+v", res.Problems)
+	}
+	for i, want := range []string{"no kind", "no apiVersion", "no metadata.name", "not a Kubernetes object"} {
+		if !strings.Contains(res.Problems[i].Message, want) {
+			t.Errorf("problem %d = %q, want %q", i, res.Problems[i].Message, want)
+		}
+	}
+}
+
+func TestUnknownIstioField(t *testing.T) {
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: d
+spec:
+  host: a
+  subsets:
+  - name: v1
+    lables: {version: v1}
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1}
+    outlierDetection:
+      baseEjectionTime: 30s
+`)})
+	if len(res.Problems) != 1 {
+		t.Fatalf("want one unknown-field warning, got %+v", res.Problems)
+	}
+	p := res.Problems[0]
+	if p.Severity != "warning" || p.Pos.Line != 9 || !strings.Contains(p.Message, "spec.subsets[0].lables") || !strings.Contains(p.Message, "did you mean labels") {
+		t.Errorf("got %+v", p)
+	}
+}
+
+func TestEmptyInputIsAnError(t *testing.T) {
+	if _, err := Load([]string{t.TempDir()}, Options{}); err == nil {
+		t.Fatal("a directory without manifests must be an error")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

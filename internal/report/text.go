@@ -1,0 +1,112 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
+
+type palette struct{ err, warn, info, bold, dim, reset string }
+
+func colors(on bool) palette {
+	if !on {
+		return palette{}
+	}
+	return palette{err: "\x1b[31;1m", warn: "\x1b[33;1m", info: "\x1b[36m", bold: "\x1b[1m", dim: "\x1b[2m", reset: "\x1b[0m"}
+}
+
+// writeText groups findings by severity (worst first), then by resource, so
+// a reader sees what breaks traffic before what merely looks odd.
+func writeText(w io.Writer, res *analysis.Result, opts Options) error {
+	c := colors(opts.Color)
+	ew := &errWriter{w: w}
+	for _, sev := range []finding.Severity{finding.Error, finding.Warning, finding.Info} {
+		var order []manifest.Ref
+		groups := map[manifest.Ref][]finding.Finding{}
+		for _, f := range res.Findings {
+			if f.Severity != sev {
+				continue
+			}
+			if _, ok := groups[f.Resource]; !ok {
+				order = append(order, f.Resource)
+			}
+			groups[f.Resource] = append(groups[f.Resource], f)
+		}
+		for _, ref := range order {
+			ew.printf("%s%-7s%s %s%s%s\n", sevColor(c, sev), strings.ToUpper(sev.String()), c.reset, c.bold, ref, c.reset)
+			for _, f := range groups[ref] {
+				pre := ""
+				if f.PreExisting {
+					pre = " (pre-existing)"
+				}
+				ew.printf("  %s%s%s  %s [%s]%s\n", c.dim, f.Origin, c.reset, f.Rule, f.Code, pre)
+				ew.printf("    %s\n", indent(f.Message, "    "))
+				if f.Symptom != "" {
+					ew.printf("    %ssymptom:%s %s\n", c.bold, c.reset, indent(f.Symptom, "    "))
+				}
+				if f.Fix != "" {
+					ew.printf("    %sfix:%s %s\n", c.bold, c.reset, indent(f.Fix, "      "))
+				}
+			}
+			ew.printf("\n")
+		}
+	}
+	s := res.Summary()
+	if line := analysis.SkippedLine(s.Skipped); line != "" {
+		ew.printf("%s%s%s\n", c.dim, line, c.reset)
+	}
+	if len(res.Findings) == 0 {
+		ew.printf("No problems found in %d objects from %s.\n", s.Objects, files(s.Files))
+	} else {
+		ew.printf("%s, %s, %s in %d objects from %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Objects, files(s.Files))
+		if s.Suppressed > 0 {
+			ew.printf(" (%d suppressed)", s.Suppressed)
+		}
+		ew.printf(".\n")
+	}
+	return ew.err
+}
+
+func sevColor(c palette, s finding.Severity) string {
+	switch s {
+	case finding.Error:
+		return c.err
+	case finding.Warning:
+		return c.warn
+	}
+	return c.info
+}
+
+func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
+
+func plural(n int, word string) string {
+	if n == 1 || word == "info" {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func files(n int) string {
+	if n == 0 {
+		return "the cluster"
+	}
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
