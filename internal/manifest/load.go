@@ -277,12 +277,9 @@ func decodeChunk(c chunk, opts Options) (out decoded) {
 		msg := err.Error()
 		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			// yaml.v3 reports parser errors that carry a context ("did
-			// not find expected …") one line early: it prints the
-			// 0-based context line.
-			if strings.Contains(msg, "did not find expected") {
-				n++
-			}
+			// For parser errors yaml.v3 gives the line where the
+			// enclosing block starts, which can be a line or more
+			// above the mistake.
 			line = c.line + n - 1
 			msg = strings.Replace(msg, m[0], "line "+strconv.Itoa(line), 1)
 		}

@@ -36,8 +36,8 @@ func TestLoadMultiDocument(t *testing.T) {
 	if p := res.Problems[0]; p.Pos.Line != 36 || !strings.Contains(p.Message, "schema") {
 		t.Errorf("schema problem: %+v", p)
 	}
-	if p := res.Problems[1]; p.Pos.Line != 46 || !strings.Contains(p.Message, "cannot parse") {
-		t.Errorf("parse problem should point at line 46: %+v", p)
+	if p := res.Problems[1]; p.Pos.Line != 45 || !strings.Contains(p.Message, "cannot parse") {
+		t.Errorf("parse problem should point at the enclosing block, line 45: %+v", p)
 	}
 	vs := res.Objects[3]
 	if _, ok := vs.Typed.(*istionet.VirtualService); !ok {
