@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, stdin string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errb, OutTTY: true, Getenv: func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+const brokenVS = `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v2}
+`
+
+func TestExitCodes(t *testing.T) {
+	if code, out, _ := run(t, brokenVS, nil, "analyze", "-"); code != ExitFindings || !strings.Contains(out, "subset-not-found") {
+		t.Errorf("findings: exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--fail-on", "none", "-"); code != ExitOK {
+		t.Errorf("--fail-on none: exit %d", code)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "subset-not-found", "-"); code != ExitOK {
+		t.Errorf("--ignore: exit %d", code)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "subset-not-found=VirtualService/shop/reviews", "-"); code != ExitOK {
+		t.Errorf("--ignore with resource: exit %d", code)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "subset-not-found=VirtualService/shop/other", "-"); code != ExitFindings {
+		t.Errorf("--ignore for another resource must not silence: exit %d", code)
+	}
+	for _, args := range [][]string{
+		{"analyze"},
+		{"analyze", "-o", "xml", "-"},
+		{"analyze", "--fail-on", "fatal", "-"},
+		{"analyze", "--ignore", "no-such-rule", "-"},
+		{"analyze", "/does/not/exist"},
+		{"analyze", "--bogus-flag", "-"},
+		{"rules", "no-such-rule"},
+	} {
+		if code, _, errOut := run(t, brokenVS, nil, args...); code != ExitUsage || errOut == "" {
+			t.Errorf("%v: want exit 2 with a message, got %d %q", args, code, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "", nil, "analyze", "-"); code != ExitUsage || !strings.Contains(errOut, "no Kubernetes objects") {
+		t.Errorf("empty input: exit %d %q", code, errOut)
+	}
+}
+
+func TestColor(t *testing.T) {
+	_, out, _ := run(t, brokenVS, nil, "analyze", "-")
+	if !strings.Contains(out, "\x1b[") {
+		t.Error("TTY output should be coloured")
+	}
+	_, out, _ = run(t, brokenVS, map[string]string{"NO_COLOR": "1"}, "analyze", "-")
+	if strings.Contains(out, "\x1b[") {
+		t.Error("NO_COLOR must disable colour")
+	}
+	_, out, _ = run(t, brokenVS, nil, "analyze", "--no-color", "-")
+	if strings.Contains(out, "\x1b[") {
+		t.Error("--no-color must disable colour")
+	}
+	var buf bytes.Buffer
+	Main([]string{"analyze", "-"}, IO{In: strings.NewReader(brokenVS), Out: &buf, Err: &bytes.Buffer{}, Getenv: func(string) string { return "" }})
+	if strings.Contains(buf.String(), "\x1b[") {
+		t.Error("non-TTY output must not be coloured")
+	}
+}
+
+func TestJSONAndSuppressionAnnotation(t *testing.T) {
+	in := strings.Replace(brokenVS, "metadata: {name: reviews, namespace: shop}\nspec:\n  hosts", "metadata: {name: reviews, namespace: shop, annotations: {meshdoctor.io/ignore: subset-not-found}}\nspec:\n  hosts", 1)
+	code, out, _ := run(t, in, nil, "analyze", "-o", "json", "-")
+	var doc struct {
+		Findings []any
+		Summary  struct{ Suppressed int }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err, out)
+	}
+	if code != ExitOK || len(doc.Findings) != 0 || doc.Summary.Suppressed != 1 {
+		t.Errorf("annotation suppression: exit %d, %s", code, out)
+	}
+}
+
+func TestNamespaceFlagAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	noNS := strings.ReplaceAll(brokenVS, ", namespace: shop", "")
+	os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(noNS), 0o644)
+	_, out, _ := run(t, "", nil, "analyze", "-n", "team-a", "--no-color", dir)
+	if !strings.Contains(out, "reviews.team-a.svc.cluster.local") || !strings.Contains(out, filepath.Join(dir, "app.yaml")+":15") {
+		t.Errorf("-n should place namespaceless objects, and findings carry file:line:\n%s", out)
+	}
+}
+
+func TestRulesCommand(t *testing.T) {
+	code, out, _ := run(t, "", nil, "rules")
+	if code != 0 || !strings.Contains(out, "MD1001") || !strings.Contains(out, "subset-not-found") {
+		t.Errorf("rules list: %d\n%s", code, out)
+	}
+	_, out, _ = run(t, "", nil, "rules", "subset-not-found")
+	for _, want := range []string{"MECHANISM", "SYMPTOM", "FIX", "BEFORE", "AFTER"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rule doc lacks %s:\n%s", want, out)
+		}
+	}
+	_, out2, _ := run(t, "", nil, "rules", "MD1001")
+	if out2 != out {
+		t.Error("rules accepts codes as well as names")
+	}
+}
