@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
@@ -59,14 +60,20 @@ type Result struct {
 	Files      int
 	Unknown    map[string]int // unknown kinds skipped, by Kind.group
 	Model      *mesh.Model
+	// Phase timings, for --stats and benchmarks.
+	ModelTime, RulesTime time.Duration
 }
 
 // Run analyzes loaded objects.
 func Run(loaded *manifest.Result, opts Options) *Result {
+	start := time.Now()
 	m := mesh.Build(loaded.Objects, opts.Mesh)
 	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, Model: m}
+	res.ModelTime = time.Since(start)
+	start = time.Now()
 	fs := problemFindings(loaded.Problems)
 	fs = append(fs, rules.Analyze(m, opts.Rules)...)
+	res.RulesTime = time.Since(start)
 	rules.Sort(fs)
 	res.Findings, res.Suppressed = suppress(fs, loaded.Objects, opts.Ignore)
 	return res

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -42,5 +43,20 @@ func TestCatalog(t *testing.T) {
 		if r.Run != nil && (r.Doc.Before == "" || r.Doc.After == "" || len(r.Doc.Sources) == 0) {
 			t.Errorf("rule %s: before/after YAML and a source are required", r.Name)
 		}
+	}
+}
+
+// TestExamples: each seed incident under examples/ must be found, alone
+// and with all examples analyzed together (the README's first command),
+// and nothing else may be reported.
+func TestExamples(t *testing.T) {
+	root := filepath.Join("..", "..", "examples")
+	t.Run("all", func(t *testing.T) { ruletest.Scenario(t, All(), root) })
+	dirs, _ := filepath.Glob(filepath.Join(root, "*"))
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		t.Run(filepath.Base(d), func(t *testing.T) { ruletest.Scenario(t, All(), d) })
 	}
 }

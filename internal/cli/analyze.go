@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type analyzeFlags struct {
 	noColor      bool
 	cpuProfile   string
 	memProfile   string
+	stats        bool
 }
 
 func newAnalyze(streams IO) *cobra.Command {
@@ -52,6 +54,7 @@ func newAnalyze(streams IO) *cobra.Command {
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for bug reports)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file (for bug reports)")
+	fl.BoolVar(&f.stats, "stats", false, "print phase timings and peak memory to stderr")
 	return cmd
 }
 
@@ -113,7 +116,9 @@ func runAnalyze(streams IO, f analyzeFlags, args []string) error {
 	if len(args) == 0 {
 		return usageErr("no input: give files or directories, or - to read standard input (live clusters: see 'meshdoctor analyze --help')")
 	}
+	loadStart := time.Now()
 	loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: f.namespace, Stdin: streams.In})
+	loadTime := time.Since(loadStart)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -122,8 +127,13 @@ func runAnalyze(streams IO, f analyzeFlags, args []string) error {
 	}
 	res := analysis.Run(loaded, opts)
 	color := streams.OutTTY && !f.noColor && streams.Getenv("NO_COLOR") == "" && streams.Getenv("TERM") != "dumb"
+	reportStart := time.Now()
 	if err := report.Write(streams.Out, f.output, res, report.Options{Color: color, Version: Version, Rules: catalog.All()}); err != nil {
 		return usageErr("writing output: %v", err)
+	}
+	if f.stats {
+		fmt.Fprintf(streams.Err, "stats: objects=%d findings=%d load=%s model=%s rules=%s report=%s total=%s peak_rss_mb=%d\n",
+			res.Objects, len(res.Findings), ms(loadTime), ms(res.ModelTime), ms(res.RulesTime), ms(time.Since(reportStart)), ms(time.Since(loadStart)), peakRSSMB())
 	}
 	if failOn > 0 && res.Worst() >= failOn {
 		return &exitError{code: ExitFindings}
@@ -132,3 +142,5 @@ func runAnalyze(streams IO, f analyzeFlags, args []string) error {
 }
 
 var errNoRule = errors.New("no such rule")
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d.Microseconds())/1000) }

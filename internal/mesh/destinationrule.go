@@ -17,7 +17,13 @@ func (m *Model) DestinationRuleFor(clientNS, host string) []*DestinationRule {
 	if rules := m.drsIn(clientNS, clientNS, host); len(rules) > 0 {
 		return rules
 	}
-	if svcNS := m.ServiceNamespace(host); svcNS != "" && svcNS != clientNS {
+	svcNS := m.ServiceNamespace(host)
+	if es := m.entriesByHost[host]; svcNS == "" && len(es) > 0 {
+		// A ServiceEntry's host belongs to the ServiceEntry's namespace
+		// (Istio's service.Attributes.Namespace).
+		svcNS = es[0].Namespace
+	}
+	if svcNS != "" && svcNS != clientNS {
 		if rules := m.drsIn(svcNS, clientNS, host); len(rules) > 0 {
 			return rules
 		}

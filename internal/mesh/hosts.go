@@ -106,6 +106,11 @@ func (m *Model) GatewayByName(ref, ns string) (*Gateway, string) {
 // GatewayKey normalises a VirtualService gateway reference to namespace/name.
 func GatewayKey(ref, ns string) string {
 	if i := strings.IndexByte(ref, '/'); i >= 0 {
+		// "./name" is the VirtualService's own namespace, as in Istio's
+		// resolveGatewayName (pilot/pkg/model/config.go).
+		if ref[:i] == "." {
+			return ns + "/" + ref[i+1:]
+		}
 		return ref
 	}
 	if parts := strings.Split(ref, "."); len(parts) > 1 {

@@ -38,21 +38,40 @@ var protocols = map[string]string{
 // PortProtocol applies Istio's explicit protocol selection: appProtocol, then
 // the port name "<protocol>[-<suffix>]"; otherwise the protocol is sniffed.
 // https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
+//
+// As in Istio's ConvertProtocol, an appProtocol replaces the port name
+// entirely (an unknown appProtocol is not rescued by the name), and a port
+// whose protocol is still unknown but whose number is 25, 53, 3306 or 27017
+// is taken as TCP, never sniffed.
+// https://istio.io/latest/docs/ops/deployment/application-requirements/#server-first-protocols
 func PortProtocol(p *corev1.ServicePort) Protocol {
-	if p.AppProtocol != nil && *p.AppProtocol != "" {
-		if name, ok := protocols[strings.ToLower(*p.AppProtocol)]; ok {
-			return Protocol{Name: name, From: "appProtocol"}
-		}
-	}
 	if p.Protocol == corev1.ProtocolUDP {
 		return Protocol{Name: "UDP", From: "protocol"}
 	}
+	if p.AppProtocol != nil {
+		if name, ok := protocols[strings.ToLower(*p.AppProtocol)]; ok {
+			return Protocol{Name: name, From: "appProtocol"}
+		}
+		return wellKnownPort(p.Port)
+	}
 	prefix := strings.ToLower(p.Name)
-	if i := strings.IndexByte(prefix, '-'); i >= 0 {
+	if i := strings.IndexByte(prefix, '-'); i >= 0 && !strings.HasPrefix(prefix, "grpc-web") {
 		prefix = prefix[:i]
+	} else if strings.HasPrefix(prefix, "grpc-web") {
+		prefix = "grpc-web"
 	}
 	if name, ok := protocols[prefix]; ok && !strings.Contains(prefix, "/") {
 		return Protocol{Name: name, From: "port name"}
+	}
+	return wellKnownPort(p.Port)
+}
+
+// wellKnownPort is Istio's fallback for ports of server-first protocols
+// (SMTP, DNS, MySQL, MongoDB): TCP instead of protocol sniffing.
+func wellKnownPort(port int32) Protocol {
+	switch port {
+	case 25, 53, 3306, 27017:
+		return Protocol{Name: "TCP", From: "well-known port " + strconv.Itoa(int(port))}
 	}
 	return Protocol{}
 }

@@ -5,4 +5,10 @@ package gateway
 import "github.com/meshdoctor/meshdoctor/internal/rules"
 
 // Rules of this area, by code.
-var Rules = []*rules.Rule{}
+var Rules = []*rules.Rule{
+	GatewayRouteBypassesMeshRules,
+	GKEHealthCheckDefaultPath,
+	VirtualServiceGatewayNotFound,
+	GatewaySelectsNoPods,
+	IngressBackendNotFound,
+}

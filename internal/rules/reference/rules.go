@@ -5,4 +5,11 @@ package reference
 import "github.com/meshdoctor/meshdoctor/internal/rules"
 
 // Rules of this area, by code.
-var Rules = []*rules.Rule{}
+var Rules = []*rules.Rule{
+	DestinationHostNotFound,
+	DestinationRuleHostNotFound,
+	ServiceSelectsNoPods,
+	ServiceTargetPortNotExposed,
+	DuplicateResource,
+	ConflictingVirtualServiceHosts,
+}

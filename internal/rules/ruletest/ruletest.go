@@ -57,7 +57,7 @@ func Run(t *testing.T, r *rules.Rule, dir string) {
 			negative++
 		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			check(t, r, f, wants, opts)
+			check(t, []*rules.Rule{r}, []string{f}, wants, opts)
 		})
 	}
 	if positive == 0 {
@@ -83,6 +83,9 @@ func parse(t *testing.T, file string) ([]*want, map[string]string) {
 		if m := optionsRE.FindStringSubmatch(strings.TrimSpace(text)); m != nil {
 			for _, kv := range strings.Fields(m[1]) {
 				k, v, _ := strings.Cut(kv, "=")
+				if k == "mesh-config" {
+					v = filepath.Join(filepath.Dir(file), v)
+				}
 				opts[k] = v
 			}
 			continue
@@ -106,24 +109,54 @@ func parse(t *testing.T, file string) ([]*want, map[string]string) {
 	return wants, opts
 }
 
-func check(t *testing.T, r *rules.Rule, file string, wants []*want, opts map[string]string) {
-	loaded, err := manifest.Load([]string{file}, manifest.Options{})
+// Scenario analyzes every manifest below dir together with all rules, the
+// way a user runs meshdoctor on a directory, and checks the want comments of
+// all its files: every finding must be wanted, at its line.
+func Scenario(t *testing.T, all []*rules.Rule, dir string) {
+	t.Helper()
+	var wants []*want
+	opts := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if ext := filepath.Ext(path); ext == ".yaml" || ext == ".yml" || ext == ".json" {
+			w, o := parse(t, path)
+			wants = append(wants, w...)
+			for k, v := range o {
+				opts[k] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wants) == 0 {
+		t.Fatalf("scenario %s has no want comments", dir)
+	}
+	check(t, all, []string{dir}, wants, opts)
+}
+
+func check(t *testing.T, rs []*rules.Rule, paths []string, wants []*want, opts map[string]string) {
+	loaded, err := manifest.Load(paths, manifest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mopts analysis.Options
-	mopts.Rules = []*rules.Rule{r}
+	mopts.Rules = rs
 	mopts.Mesh.IstioVersion = opts["istio-version"]
 	if mc := opts["mesh-config"]; mc != "" {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(file), mc))
+		b, err := os.ReadFile(mc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		mopts.Mesh.MeshConfig = b
 	}
 	res := analysis.Run(loaded, mopts)
+	testsInvalid := len(rs) == 1 && rs[0] == rules.InvalidManifest
 	for _, f := range res.Findings {
-		if f.Rule == rules.InvalidManifest.Name && r != rules.InvalidManifest && !wanted(wants, f) {
+		if f.Rule == rules.InvalidManifest.Name && !testsInvalid && !wanted(wants, f) {
 			t.Errorf("%s: testdata is invalid: %s", f.Origin, f.Message)
 			continue
 		}

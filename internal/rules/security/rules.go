@@ -5,4 +5,13 @@ package security
 import "github.com/meshdoctor/meshdoctor/internal/rules"
 
 // Rules of this area, by code.
-var Rules = []*rules.Rule{}
+var Rules = []*rules.Rule{
+	MTLSModeConflict,
+	NonMeshClientStrictMTLS,
+	ProbeBlockedByStrictMTLS,
+	TCPProbeAlwaysSucceeds,
+	AutoSNISANMismatch,
+	IstioInitBlockedByPodSecurity,
+	GatewayCredentialNotFound,
+	GatewayCertificateInvalid,
+}

@@ -5,4 +5,6 @@ import "github.com/meshdoctor/meshdoctor/internal/rules"
 // Rules of this area, by code.
 var Rules = []*rules.Rule{
 	SubsetNotFound,
+	UnnamedPortL7Rules,
+	SubsetSelectsNoPods,
 }

@@ -5,4 +5,8 @@ package workload
 import "github.com/meshdoctor/meshdoctor/internal/rules"
 
 // Rules of this area, by code.
-var Rules = []*rules.Rule{}
+var Rules = []*rules.Rule{
+	NginxUpstreamHTTP10,
+	ServerFirstProtocolSniffed,
+	InitContainerBeforeProxy,
+}

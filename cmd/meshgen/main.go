@@ -1,0 +1,58 @@
+// Command meshgen writes a deterministic generated mesh for benchmarks:
+//
+//	meshgen -namespaces 100 -services 125 -plant subset-not-found=5 -o /tmp/mesh
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/meshgen"
+)
+
+type plants map[string]int
+
+func (p plants) String() string { return fmt.Sprint(map[string]int(p)) }
+
+func (p plants) Set(s string) error {
+	name, n, ok := strings.Cut(s, "=")
+	count := 1
+	if ok {
+		var err error
+		if count, err = strconv.Atoi(n); err != nil || count < 0 {
+			return fmt.Errorf("bad count in %q", s)
+		}
+	}
+	p[name] = count
+	return nil
+}
+
+func main() {
+	cfg := meshgen.Config{Plants: plants{}}
+	out := flag.String("o", "", "output directory (created)")
+	flag.IntVar(&cfg.Namespaces, "namespaces", 10, "namespaces")
+	flag.IntVar(&cfg.Services, "services", 10, "services per namespace (at least 3)")
+	flag.Var(plants(cfg.Plants), "plant", "RULE[=N]: plant N misconfigurations for RULE (repeatable; plantable: "+strings.Join(meshgen.Plantable(), ", ")+")")
+	flag.Parse()
+	if *out == "" || cfg.Namespaces < 1 || cfg.Services < 3 {
+		fmt.Fprintln(os.Stderr, "usage: meshgen -o DIR [-namespaces N] [-services M>=3] [-plant RULE=N]...")
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	err := meshgen.Generate(cfg, func(name string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(*out, name))
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d objects in %s\n", meshgen.Objects(cfg), *out)
+}

@@ -1,0 +1,25 @@
+package meshgen
+
+// A self-signed certificate for *.example.com valid until 2100, so generated
+// gateways have a real, valid credential and the output stays deterministic.
+const (
+	tlsCert = `-----BEGIN CERTIFICATE-----
+MIIBrTCCAVSgAwIBAgIUCWMPLxN5fmriMGKMzdjxVeHWWekwCgYIKoZIzj0EAwIw
+GDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTAgFw0yNjExMjMxMzQ5MjBaGA8yMTAw
+MTAyNjEzNDkyMFowGDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABKXje2LsHGk+GmuyrABE/ul7Yb6jW4g3QslwhxVSs21B
+cGhrDzzJi2e0QTulLdTYDF3AsmELscYZKdDaPRaeEgejejB4MB0GA1UdDgQWBBSS
+gsZYnv9WRaGiDAMsxiEkhnQXfDAfBgNVHSMEGDAWgBSSgsZYnv9WRaGiDAMsxiEk
+hnQXfDAPBgNVHRMBAf8EBTADAQH/MCUGA1UdEQQeMByCDSouZXhhbXBsZS5jb22C
+C2V4YW1wbGUuY29tMAoGCCqGSM49BAMCA0cAMEQCICag0I8DO3SIQ8XPaCaLnp+M
+kEVL2q1JExwlQFVFGRKJAiA69qXfetMQktMIBrudJ59FByTpBqJt+kRdWpiX9RQu
+aQ==
+-----END CERTIFICATE-----
+`
+	tlsKey = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgq3yvcSI46ckYY0HQ
++cO7WM4aZqn62IQw0M0Nrs+/xxihRANCAASl43ti7BxpPhprsqwARP7pe2G+o1uI
+N0LJcIcVUrNtQXBoaw88yYtntEE7pS3U2AxdwLJhC7HGGSnQ2j0WnhIH
+-----END PRIVATE KEY-----
+`
+)

@@ -1,0 +1,351 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+)
+
+// GatewayRouteBypassesMeshRules: a gateway VirtualService routes to a host
+// whose mesh VirtualService defines version routing (subsets, splits,
+// faults…); gateway traffic never sees those rules.
+var GatewayRouteBypassesMeshRules = &rules.Rule{
+	Code: "MD3001", Name: "gateway-route-bypasses-mesh-rules", Severity: finding.Warning, Area: "gateway",
+	Summary: "Traffic from an ingress gateway to a host skips the routing rules of the host's mesh VirtualService.",
+	Needs:   []string{"VirtualService"},
+	Since:   "0.1.0",
+	Doc: rules.Doc{
+		Mechanism: "A proxy picks a VirtualService by the request's Host header and by where it runs: the gateway uses only VirtualServices bound to its Gateway, for the external host (e.g. myapp.com); sidecars use those bound to \"mesh\". When the gateway VirtualService routes to helloworld without a subset, the gateway's Envoy sends the request straight to helloworld's endpoints, so the routing that a mesh-bound VirtualService for helloworld defines (subsets, weighted splits, header matches, fault injection, retries, timeouts, rewrites, mirrors) is never applied to gateway traffic. DestinationRule traffic policies still apply; VirtualService routing does not chain.",
+		Symptom:   "Internal callers follow the mesh rules (e.g. all go to subset v1), while requests through the ingress gateway are spread over all endpoints of the service (canary and retired versions included) and get none of the faults, retries or timeouts set for the host.",
+		Fix:       "Put the rules into the gateway VirtualService's route (name the subset, copy the split), or merge both VirtualServices into one bound to the Gateway and to mesh (gateways: [mesh, <gateway>], hosts: [<external host>, <service>]) with matches restricted per gateway.",
+		Before: `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: myapp
+spec:
+  hosts: ["myapp.com"]
+  gateways: [myapp-gateway]
+  http:
+  - match:
+    - uri: {prefix: /hello}
+    route:
+    - destination:
+        host: helloworld.default.svc.cluster.local
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: helloworld
+spec:
+  hosts: [helloworld.default.svc.cluster.local]
+  http:
+  - route:
+    - destination:
+        host: helloworld.default.svc.cluster.local
+        subset: v1
+`,
+		After: `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: myapp
+spec:
+  hosts: ["myapp.com"]
+  gateways: [myapp-gateway]
+  http:
+  - match:
+    - uri: {prefix: /hello}
+    route:
+    - destination:
+        host: helloworld.default.svc.cluster.local
+        subset: v1
+# or one VirtualService for both:
+#   hosts: [myapp.com, helloworld.default.svc.cluster.local]
+#   gateways: [mesh, myapp-gateway]
+#   http:
+#   - match: [{uri: {prefix: /hello}, gateways: [myapp-gateway]}]
+#     route: [{destination: {host: helloworld.default.svc.cluster.local, subset: v1}}]
+#   - match: [{gateways: [mesh]}]
+#     route: [{destination: {host: helloworld.default.svc.cluster.local, subset: v1}}]
+`,
+		Sources: []string{
+			"https://istio.io/latest/docs/ops/common-problems/network-issues/#route-rules-have-no-effect-on-ingress-gateway-requests",
+			"https://istio.io/latest/docs/reference/config/networking/virtual-service/#VirtualService",
+		},
+	},
+	Run: runGatewayRouteBypassesMeshRules,
+}
+
+func runGatewayRouteBypassesMeshRules(p *rules.Pass) {
+	m := p.Model
+	for _, gvs := range m.VirtualServices {
+		bound := gvs.BoundGateways()
+		if len(bound) == 0 {
+			continue
+		}
+		for _, d := range m.Destinations(gvs) {
+			if d.Mirror || d.Destination.Subset != "" {
+				continue
+			}
+			if d.HTTP != nil && meshOnlyRoute(d.HTTP) {
+				continue // this route is restricted to sidecars
+			}
+			var meshVS []*mesh.VirtualService
+			var bypassed []string
+			for _, mvs := range m.VirtualServicesForHost(d.Host) {
+				if mvs == gvs || !mvs.BindsMesh() || !namesHost(mvs, d.Host) {
+					continue
+				}
+				what := meshRouting(m, mvs, d)
+				if len(what) == 0 {
+					continue
+				}
+				meshVS = append(meshVS, mvs)
+				bypassed = append(bypassed, fmt.Sprintf("VirtualService %s/%s %s", mvs.Namespace, mvs.Name, strings.Join(what, ", ")))
+			}
+			if len(meshVS) == 0 {
+				continue
+			}
+			f := rules.At(gvs.Object, d.FieldPath("host")...)
+			f.Message = fmt.Sprintf("VirtualService %s/%s (gateways %s) routes %s traffic to %s without a subset, so gateway requests skip the mesh rules for %s: %s", gvs.Namespace, gvs.Name, strings.Join(bound, ", "), strings.Join(gvs.Spec.Hosts, ", "), d.Host, d.Host, strings.Join(bypassed, "; "))
+			f.Symptom = fmt.Sprintf("requests through the gateway go to any endpoint of %s, whatever its version, and get none of those rules, while in-mesh callers follow them", d.Host)
+			f.Fix = bypassFix(m, gvs, d, meshVS[0], bound)
+			p.Report(f)
+		}
+	}
+}
+
+// namesHost: the VirtualService is about this host, not a catch-all "*"
+// (whose routes are for other hosts as much as for this one).
+func namesHost(v *mesh.VirtualService, host string) bool {
+	for _, h := range v.Hosts {
+		if h != "*" && mesh.HostMatches(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// meshOnlyRoute reports whether every match of an HTTP route is limited to
+// the "mesh" gateway (a match's gateways override the VirtualService's).
+func meshOnlyRoute(r *istioapi.HTTPRoute) bool {
+	if len(r.Match) == 0 {
+		return false
+	}
+	for _, mt := range r.Match {
+		if len(mt.Gateways) == 0 {
+			return false
+		}
+		for _, g := range mt.Gateways {
+			if g != "mesh" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// meshRouting describes what a mesh VirtualService does for traffic to the
+// host beyond a plain route to it: the things a gateway route to the host
+// does not get. Features the gateway route already sets itself (its own
+// timeout, retries, fault…) are not counted.
+func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestination) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	switch d.Protocol {
+	case "http":
+		gr := d.HTTP
+		for _, r := range mvs.Spec.Http {
+			if !appliesToMesh(r) {
+				continue
+			}
+			describeDests(m, mvs, httpDests(r), d.Host, len(r.Match) > 0, add)
+			if r.Fault != nil && gr.Fault == nil {
+				add("injects faults")
+			}
+			if r.Timeout != nil && gr.Timeout == nil {
+				add("sets a " + r.Timeout.AsDuration().String() + " timeout")
+			}
+			if r.Retries != nil && gr.Retries == nil {
+				add(fmt.Sprintf("sets retries (attempts %d)", r.Retries.Attempts))
+			}
+			if r.Rewrite != nil && gr.Rewrite == nil {
+				add("rewrites the request")
+			}
+			if r.Redirect != nil && gr.Redirect == nil {
+				add("redirects")
+			}
+			if r.DirectResponse != nil && gr.DirectResponse == nil {
+				add("answers directly")
+			}
+			if (r.Mirror != nil || len(r.Mirrors) > 0) && gr.Mirror == nil && len(gr.Mirrors) == 0 {
+				add("mirrors traffic")
+			}
+		}
+	case "tcp":
+		for _, r := range mvs.Spec.Tcp {
+			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, add)
+		}
+	case "tls":
+		for _, r := range mvs.Spec.Tls {
+			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, add)
+		}
+	}
+	return out
+}
+
+// appliesToMesh: a route whose matches all name gateways other than mesh
+// does not apply to sidecars.
+func appliesToMesh(r *istioapi.HTTPRoute) bool {
+	if len(r.Match) == 0 {
+		return true
+	}
+	for _, mt := range r.Match {
+		if len(mt.Gateways) == 0 {
+			return true
+		}
+		for _, g := range mt.Gateways {
+			if g == "mesh" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dest is a route destination of any protocol.
+type dest struct {
+	host, subset string
+	weight       int32
+}
+
+func httpDests(r *istioapi.HTTPRoute) []dest {
+	var out []dest
+	for _, rd := range r.Route {
+		if rd.Destination != nil {
+			out = append(out, dest{rd.Destination.Host, rd.Destination.Subset, rd.Weight})
+		}
+	}
+	return out
+}
+
+func plainDests(rs []*istioapi.RouteDestination) []dest {
+	var out []dest
+	for _, rd := range rs {
+		if rd.Destination != nil {
+			out = append(out, dest{rd.Destination.Host, rd.Destination.Subset, rd.Weight})
+		}
+	}
+	return out
+}
+
+func describeDests(m *mesh.Model, mvs *mesh.VirtualService, ds []dest, host string, matched bool, add func(string)) {
+	verb := "routes"
+	if matched {
+		verb = "routes matching requests"
+	}
+	for _, d := range ds {
+		switch {
+		case d.subset != "":
+			add(fmt.Sprintf("%s to subset %s of %s", verb, d.subset, d.host))
+		case m.ResolveHost(d.host, mvs.Namespace) != host:
+			add(fmt.Sprintf("%s to another host, %s", verb, d.host))
+		}
+	}
+	if len(ds) > 1 {
+		add("splits traffic by weight (" + splitString(ds) + ")")
+	}
+}
+
+func splitString(ds []dest) string {
+	var parts []string
+	for _, d := range ds {
+		name := d.host
+		if d.subset != "" {
+			name = d.subset
+		}
+		w := d.weight
+		if w == 0 && len(ds) == 1 {
+			w = 100
+		}
+		parts = append(parts, fmt.Sprintf("%s %d%%", name, w))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// modelRoute picks the mesh VirtualService route to copy: the catch-all
+// (no match) route applying to sidecars, else the first one.
+func modelRoute(mvs *mesh.VirtualService, protocol string) []dest {
+	switch protocol {
+	case "http":
+		var first []dest
+		for _, r := range mvs.Spec.Http {
+			if !appliesToMesh(r) {
+				continue
+			}
+			if first == nil {
+				first = httpDests(r)
+			}
+			if len(r.Match) == 0 {
+				return httpDests(r)
+			}
+		}
+		return first
+	case "tcp":
+		if len(mvs.Spec.Tcp) > 0 {
+			return plainDests(mvs.Spec.Tcp[len(mvs.Spec.Tcp)-1].Route)
+		}
+	case "tls":
+		if len(mvs.Spec.Tls) > 0 {
+			return plainDests(mvs.Spec.Tls[len(mvs.Spec.Tls)-1].Route)
+		}
+	}
+	return nil
+}
+
+// bypassFix shows the gateway route carrying the mesh VirtualService's
+// routing, and the merge alternative.
+func bypassFix(m *mesh.Model, gvs *mesh.VirtualService, d mesh.RouteDestination, mvs *mesh.VirtualService, bound []string) string {
+	var b strings.Builder
+	ds := modelRoute(mvs, d.Protocol)
+	versioned := false
+	for _, x := range ds {
+		if x.subset != "" || len(ds) > 1 {
+			versioned = true
+		}
+	}
+	if versioned {
+		fmt.Fprintf(&b, "route gateway traffic as VirtualService %s/%s does, in VirtualService %s/%s spec.%s[%d].route:\n", mvs.Namespace, mvs.Name, gvs.Namespace, gvs.Name, d.Protocol, d.Route)
+		fmt.Fprintf(&b, "    route:\n")
+		for _, x := range ds {
+			host := x.host
+			if gvs.Namespace != mvs.Namespace {
+				// a short name would resolve in the gateway VirtualService's namespace
+				host = m.ResolveHost(x.host, mvs.Namespace)
+			}
+			fmt.Fprintf(&b, "    - destination:\n        host: %s\n", host)
+			if x.subset != "" {
+				fmt.Fprintf(&b, "        subset: %s\n", x.subset)
+			}
+			if len(ds) > 1 {
+				fmt.Fprintf(&b, "      weight: %d\n", x.weight)
+			}
+		}
+	} else {
+		fmt.Fprintf(&b, "copy the rules of VirtualService %s/%s (see the message) into VirtualService %s/%s spec.%s[%d]\n", mvs.Namespace, mvs.Name, gvs.Namespace, gvs.Name, d.Protocol, d.Route)
+	}
+	gws := append([]string{"mesh"}, bound...)
+	hosts := append(append([]string(nil), gvs.Spec.Hosts...), d.Destination.Host)
+	fmt.Fprintf(&b, "or merge both into one VirtualService bound to the gateway and the mesh, restricting each route with match gateways:\n  hosts: [%s]\n  gateways: [%s]", strings.Join(hosts, ", "), strings.Join(gws, ", "))
+	return b.String()
+}

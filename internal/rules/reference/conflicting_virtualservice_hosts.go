@@ -1,0 +1,171 @@
+package reference
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+)
+
+// ConflictingVirtualServiceHosts: two VirtualServices bound to the mesh
+// (sidecars) define HTTP routes for the same host and are visible to the
+// same namespace. Istio merges same-host VirtualServices only on gateways;
+// for sidecars one wins and the other's routes are dropped.
+var ConflictingVirtualServiceHosts = &rules.Rule{
+	Code: "MD5006", Name: "conflicting-virtualservice-hosts", Severity: finding.Warning, Area: "reference",
+	Summary: "Two sidecar VirtualServices define HTTP routes for the same host; only one of them is used.",
+	Needs:   []string{"VirtualService"},
+	Since:   "0.1.0",
+	Doc: rules.Doc{
+		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo; without exportTo, at least their own namespace), and skips pairs whose routes match disjoint ports.",
+		Symptom:   "The routes of one VirtualService (subsets, retries, timeouts, fault injection, header matches) have no effect for sidecar clients; which one is ignored depends on creation time, so it can flip after a re-create or differ between namespaces. istioctl analyze reports IST0109.",
+		Fix:       "Merge the routes into one VirtualService per host (order the http routes from most to least specific), or split the host's routing with delegate VirtualServices, or restrict each with exportTo so that no namespace sees both.",
+		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews-canary\nspec:\n  hosts: [reviews]\n  http:\n  - match:\n    - headers: {x-canary: {exact: \"1\"}}\n    route:\n    - destination: {host: reviews, subset: v2}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n",
+		After:     "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - match:\n    - headers: {x-canary: {exact: \"1\"}}\n    route:\n    - destination: {host: reviews, subset: v2}\n  - route:\n    - destination: {host: reviews, subset: v1}\n",
+		Sources: []string{
+			"https://istio.io/latest/docs/reference/config/analysis/ist0109/",
+			"https://istio.io/latest/docs/ops/best-practices/traffic-management/#split-virtual-services",
+			"https://github.com/istio/istio/blob/master/pilot/pkg/networking/core/httproute.go",
+		},
+	},
+	Run: runConflictingVirtualServiceHosts,
+}
+
+func runConflictingVirtualServiceHosts(p *rules.Pass) {
+	m := p.Model
+	var vss []*mesh.VirtualService
+	for _, vs := range m.VirtualServices {
+		if vs.BindsMesh() && len(vs.Spec.Http) > 0 {
+			vss = append(vss, vs)
+		}
+	}
+	for j, b := range vss {
+		for _, a := range vss[:j] {
+			hostIdx, host := sharedHost(a, b)
+			if hostIdx < 0 {
+				continue
+			}
+			common := commonVisibility(a, b)
+			if common == "" || disjointPorts(a, b) {
+				continue
+			}
+			f := rules.At(b.Object, "spec", "hosts", hostIdx)
+			f.Message = fmt.Sprintf("VirtualService %s/%s and VirtualService %s/%s (%s) both define http routes for host %s for sidecars in %s; Istio does not merge them: each client keeps one (those exported only to its own namespace first, then the oldest) and ignores the other's routes for %s", b.Namespace, b.Name, a.Namespace, a.Name, a.Pos("metadata", "name"), host, common, host)
+			f.Symptom = fmt.Sprintf("for sidecar clients, the routes of one of the two VirtualServices for %s (matches, subsets, retries, timeouts, faults) have no effect; which one depends on creation order", host)
+			f.Fix = fmt.Sprintf("move the http routes of VirtualService %s/%s into VirtualService %s/%s (most specific matches first) and delete it, or give each a distinct exportTo so no namespace sees both", b.Namespace, b.Name, a.Namespace, a.Name)
+			p.Report(f)
+			break
+		}
+	}
+}
+
+// sharedHost returns the index in b.Hosts of the first exact host that a
+// also defines. Wildcards become separate, less specific virtual hosts in
+// Envoy and do not collide.
+func sharedHost(a, b *mesh.VirtualService) (int, string) {
+	for i, h := range b.Hosts {
+		if h == "" || strings.HasPrefix(h, "*") {
+			continue
+		}
+		for _, ha := range a.Hosts {
+			if ha == h {
+				return i, h
+			}
+		}
+	}
+	return -1, ""
+}
+
+// visibility is the set of namespaces a VirtualService is exported to;
+// all is true for "*". Without exportTo it is only the own namespace: the
+// mesh default (often "*") is not known here, so this is the part that
+// holds under any default.
+func visibility(vs *mesh.VirtualService) (set map[string]bool, all bool) {
+	set = map[string]bool{}
+	if len(vs.Spec.ExportTo) == 0 {
+		set[vs.Namespace] = true
+		return set, false
+	}
+	for _, e := range vs.Spec.ExportTo {
+		switch e {
+		case "*":
+			return nil, true
+		case ".":
+			set[vs.Namespace] = true
+		case "~":
+		default:
+			set[e] = true
+		}
+	}
+	return set, false
+}
+
+// commonVisibility names a namespace (or "every namespace") where both
+// VirtualServices apply, or "".
+func commonVisibility(a, b *mesh.VirtualService) string {
+	sa, alla := visibility(a)
+	sb, allb := visibility(b)
+	switch {
+	case alla && allb:
+		return "every namespace"
+	case alla:
+		return anyOf(sb)
+	case allb:
+		return anyOf(sa)
+	}
+	for ns := range sa {
+		if sb[ns] {
+			return "namespace " + ns
+		}
+	}
+	return ""
+}
+
+func anyOf(set map[string]bool) string {
+	var best string
+	for ns := range set {
+		if best == "" || ns < best {
+			best = ns
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "namespace " + best
+}
+
+// disjointPorts reports whether every http route of both VirtualServices
+// is restricted to a destination port and the two port sets do not meet:
+// istiod then builds each VirtualService's virtual host on different ports.
+func disjointPorts(a, b *mesh.VirtualService) bool {
+	pa, pb := routePorts(a), routePorts(b)
+	if pa == nil || pb == nil {
+		return false
+	}
+	for port := range pa {
+		if pb[port] {
+			return false
+		}
+	}
+	return true
+}
+
+// routePorts is the set of match ports of all http routes, or nil when
+// some route applies to every port.
+func routePorts(vs *mesh.VirtualService) map[uint32]bool {
+	ports := map[uint32]bool{}
+	for _, r := range vs.Spec.Http {
+		if len(r.Match) == 0 {
+			return nil
+		}
+		for _, mt := range r.Match {
+			if mt.Port == 0 {
+				return nil
+			}
+			ports[mt.Port] = true
+		}
+	}
+	return ports
+}

@@ -1,0 +1,68 @@
+package reference
+
+import (
+	"fmt"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+)
+
+// DestinationHostNotFound: a VirtualService route or mirror names a host
+// that no Service or ServiceEntry defines. istiod still writes the route,
+// pointing at an Envoy cluster that does not exist.
+var DestinationHostNotFound = &rules.Rule{
+	Code: "MD5001", Name: "destination-host-not-found", Severity: finding.Error, Area: "reference",
+	Summary: "A VirtualService routes to a host that no Service or ServiceEntry defines.",
+	Needs:   []string{"VirtualService"},
+	Since:   "0.1.0",
+	Doc: rules.Doc{
+		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere.",
+		Symptom:   "Requests on the route get HTTP 503 with response flag NC (no cluster found; Envoy logs \"unknown cluster\"); TCP/TLS routes close the connection. A mirror to an unknown host silently drops the mirrored copies.",
+		Fix:       "Point the destination at the Service's fully qualified name (name.namespace.svc.cluster.local), or create the missing Service (or a ServiceEntry for a host outside the mesh).",
+		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: frontend\nspec:\n  hosts: [reviews.shop.svc.cluster.local]\n  http:\n  - route:\n    - destination:\n        host: reviews.shop   # taken literally, not reviews.shop.svc.cluster.local\n",
+		After:     "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: frontend\nspec:\n  hosts: [reviews.shop.svc.cluster.local]\n  http:\n  - route:\n    - destination:\n        host: reviews.shop.svc.cluster.local\n",
+		Sources: []string{
+			"https://istio.io/latest/docs/reference/config/networking/virtual-service/#Destination",
+			"https://istio.io/latest/docs/reference/config/analysis/ist0101/",
+			"https://github.com/istio/istio/issues/15226",
+			"https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags",
+		},
+	},
+	Run: runDestinationHostNotFound,
+}
+
+func runDestinationHostNotFound(p *rules.Pass) {
+	m := p.Model
+	sc := newScope(m)
+	for _, vs := range m.VirtualServices {
+		for _, d := range m.Destinations(vs) {
+			miss, ok := sc.unresolved(d.Destination.Host, d.Host)
+			if !ok {
+				continue
+			}
+			f := rules.At(vs.Object, d.FieldPath("host")...)
+			what := fmt.Sprintf("route spec.%s[%d]", d.Protocol, d.Route)
+			if d.Mirror {
+				what = fmt.Sprintf("mirror of spec.http[%d]", d.Route)
+				f.Severity = finding.Warning
+			}
+			f.Message = fmt.Sprintf("VirtualService %s/%s %s sends traffic to host %s, but no Service or ServiceEntry defines it", vs.Namespace, vs.Name, what, hostDesc(d.Destination.Host, d.Host))
+			if miss.Suggest != "" {
+				f.Message += fmt.Sprintf("; did you mean %s (%s)?", miss.Suggest, miss.Why)
+				f.Fix = fmt.Sprintf("point the destination at the Service:\n    destination:\n      host: %s", miss.Suggest)
+			} else {
+				f.Message += " (" + miss.Why + ")"
+				f.Fix = fmt.Sprintf("correct the host to an existing Service's fully qualified name, or create Service %s", d.Host)
+			}
+			switch {
+			case d.Mirror:
+				f.Symptom = "mirrored requests are silently dropped (Envoy skips a shadow to an unknown cluster); the primary traffic is unaffected, so the shadow target sees nothing"
+			case d.Protocol == "http":
+				f.Symptom = fmt.Sprintf("requests on this route get HTTP 503 with response flag NC (unknown cluster outbound|…||%s)", d.Host)
+			default:
+				f.Symptom = fmt.Sprintf("connections on this route are closed at once, response flag NC (unknown cluster outbound|…||%s)", d.Host)
+			}
+			p.Report(f)
+		}
+	}
+}

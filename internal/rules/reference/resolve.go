@@ -1,0 +1,225 @@
+package reference
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+)
+
+// scope tells, per namespace, whether the input is complete enough to say
+// that something is missing there rather than merely not included.
+type scope struct {
+	m *mesh.Model
+	// generators are namespaces holding objects of kinds meshdoctor does not
+	// model (custom resources): operators, Knative, Argo Rollouts… create
+	// Services and pods from them, so absence proves nothing there.
+	generators map[string]bool
+	// seShort holds ServiceEntry hosts written without a dot; how such a
+	// host is qualified is not something a missing-host rule should guess.
+	seShort map[string]bool
+}
+
+func newScope(m *mesh.Model) *scope {
+	s := &scope{m: m, generators: map[string]bool{}, seShort: map[string]bool{}}
+	for _, o := range m.Objects {
+		if o.Typed == nil && o.Namespace != "" && mayCreatePods(o) {
+			s.generators[o.Namespace] = true
+		}
+	}
+	for _, se := range m.ServiceEntries {
+		for _, h := range se.Spec.Hosts {
+			if !strings.Contains(h, ".") {
+				s.seShort[h] = true
+			}
+		}
+	}
+	return s
+}
+
+// inertGroups are API groups whose kinds never create pods or Services
+// (policy, RBAC, autoscaling, certificates, mesh config…); an unknown kind
+// from any other group may be an operator's custom resource that does.
+var inertGroups = map[string]bool{
+	"": true, "rbac.authorization.k8s.io": true, "policy": true, "autoscaling": true,
+	"networking.k8s.io": true, "scheduling.k8s.io": true, "storage.k8s.io": true,
+	"admissionregistration.k8s.io": true, "apiextensions.k8s.io": true, "coordination.k8s.io": true,
+	"node.k8s.io": true, "certificates.k8s.io": true, "discovery.k8s.io": true,
+	"networking.istio.io": true, "security.istio.io": true, "telemetry.istio.io": true,
+	"extensions.istio.io": true, "gateway.networking.k8s.io": true, "cloud.google.com": true,
+	"networking.gke.io": true, "cert-manager.io": true, "external-secrets.io": true,
+	"bitnami.com": true, "keda.sh": true, "kustomize.config.k8s.io": true,
+}
+
+// mayCreatePods reports whether an object of a kind meshdoctor does not
+// model could make an operator create pods or Services.
+func mayCreatePods(o *manifest.Object) bool {
+	if inertGroups[o.Group()] {
+		return false
+	}
+	switch o.Group() + "/" + o.Kind {
+	case "monitoring.coreos.com/ServiceMonitor", "monitoring.coreos.com/PodMonitor", "monitoring.coreos.com/PrometheusRule":
+		return false
+	}
+	return true
+}
+
+// servicesKnown reports whether the input carries the Services of ns: the
+// namespace is there with Services of its own and nothing in it generates
+// more. Only then is "no Service with that name" a real gap.
+func (s *scope) servicesKnown(ns string) bool {
+	return s.m.NamespaceInInput(ns) && len(s.m.ServicesIn(ns)) > 0 && !s.generators[ns]
+}
+
+// workloadsKnown is servicesKnown for pods.
+func (s *scope) workloadsKnown(ns string) bool {
+	return len(s.m.WorkloadsIn(ns)) > 0 && !s.generators[ns]
+}
+
+// gatewayGenerated reports whether name could be the Service Istio creates
+// for a Gateway API Gateway in ns (<gateway>-<class>), which is never in
+// the input.
+func (s *scope) gatewayGenerated(ns, name string) bool {
+	for _, g := range s.m.KubeGateways {
+		if g.Namespace == ns && strings.HasPrefix(name, g.Name+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// missingHost is the verdict on a host (as Istio resolved it) that nothing
+// in the input defines.
+type missingHost struct {
+	// Suggest is the host the author most likely meant, or "".
+	Suggest string
+	// Why explains the suggestion or what was searched.
+	Why string
+}
+
+// unresolved decides whether fqdn (written as written in namespace ns)
+// certainly resolves to nothing. It stays silent (ok false) unless the
+// input is in a position to know:
+//   - a cluster-local name (name.ns.svc.<domain>) whose namespace's
+//     Services are in the input;
+//   - a partial cluster name (name.ns, name.ns.svc) that Istio takes
+//     literally while the full name is a Service in the input.
+//
+// External hosts without a ServiceEntry are left alone: the ServiceEntry
+// often lives in another repository or an egress namespace.
+func (s *scope) unresolved(written, fqdn string) (missingHost, bool) {
+	m := s.m
+	if fqdn == "" || strings.HasPrefix(fqdn, "*") || s.seShort[written] || m.LookupHost(fqdn).Found() {
+		return missingHost{}, false
+	}
+	if ns := m.ServiceNamespace(fqdn); ns != "" {
+		name := strings.SplitN(fqdn, ".", 2)[0]
+		if !s.servicesKnown(ns) || s.gatewayGenerated(ns, name) {
+			return missingHost{}, false
+		}
+		return s.suggestService(name, ns), true
+	}
+	if full := s.completeClusterName(fqdn); full != "" {
+		return missingHost{
+			Suggest: full,
+			Why:     fmt.Sprintf("Istio expands only names without a dot; %q is taken literally and is not the Service host %s", written, full),
+		}, true
+	}
+	return missingHost{}, false
+}
+
+// completeClusterName returns name.ns.svc.<domain> when host is a prefix
+// form of it ("reviews.prod", "reviews.prod.svc", …) and that Service is
+// in the input.
+func (s *scope) completeClusterName(host string) string {
+	labels := strings.Split("svc."+s.m.ClusterDomain, ".")
+	for i := 0; i < len(labels); i++ {
+		have := strings.Join(labels[:i], ".")
+		if i > 0 && !strings.HasSuffix(host, "."+have) {
+			continue
+		}
+		base := host
+		if i > 0 {
+			base = strings.TrimSuffix(host, "."+have)
+		}
+		// base must be exactly name.namespace.
+		if strings.Count(base, ".") != 1 {
+			continue
+		}
+		full := base + "." + strings.Join(labels, ".")
+		if s.m.ServiceByHost(full) != nil {
+			return full
+		}
+	}
+	return ""
+}
+
+// suggestService finds the Service the author probably meant: a name in
+// ns within edit distance 2, else the same name in exactly one other
+// namespace.
+func (s *scope) suggestService(name, ns string) missingHost {
+	var names []string
+	best, bestD := "", 3
+	for _, svc := range s.m.ServicesIn(ns) {
+		names = append(names, svc.Name)
+		// Short names are all a couple of edits apart: require the
+		// edits to be a small part of the name.
+		if d := editDistance(name, svc.Name); d < bestD && d*3 <= len(name) {
+			best, bestD = svc.Host, d
+		}
+	}
+	sort.Strings(names)
+	if best != "" {
+		return missingHost{Suggest: best, Why: "a Service with a similar name exists"}
+	}
+	var elsewhere []string
+	for _, svc := range s.m.Services {
+		if svc.Name == name && svc.Namespace != ns {
+			elsewhere = append(elsewhere, svc.Host)
+		}
+	}
+	if len(elsewhere) == 1 {
+		return missingHost{Suggest: elsewhere[0], Why: "a Service with this name exists in namespace " + s.m.ServiceNamespace(elsewhere[0])}
+	}
+	return missingHost{Why: fmt.Sprintf("namespace %s has Services %s", ns, listOf(names, 8))}
+}
+
+// listOf joins at most n items, saying how many were left out.
+func listOf(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// hostDesc renders a host as written, with the name Istio resolved it to
+// when that differs.
+func hostDesc(written, resolved string) string {
+	if written == resolved {
+		return fmt.Sprintf("%q", written)
+	}
+	return fmt.Sprintf("%q (%s)", written, resolved)
+}

@@ -1,0 +1,174 @@
+package traffic
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+)
+
+// SubsetSelectsNoPods: a DestinationRule subset whose labels match none of
+// the host Service's pods.
+var SubsetSelectsNoPods = &rules.Rule{
+	Code: "MD1003", Name: "subset-selects-no-pods", Severity: finding.Error, Area: "traffic",
+	Summary: "A DestinationRule subset's labels match none of the pods behind its host Service.",
+	Needs:   []string{"DestinationRule"},
+	Since:   "0.1.0",
+	Doc: rules.Doc{
+		Mechanism: "A subset is the Service's endpoints filtered by the subset's labels: istiod builds the Envoy cluster outbound|port|subset|host from the Service's pods that carry every label of the subset. When no pod does, the cluster exists but has no endpoints.",
+		Symptom:   "Requests routed to the subset fail with HTTP 503 and response flag UH (\"no healthy upstream\").",
+		Fix:       "Make the subset's labels match the pod template labels of the version's workload (or add the label to the pods).",
+		Before:    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  subsets:\n  - name: v2\n    labels:\n      version: v2   # pods are labelled version: v2.0\n",
+		After:     "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  subsets:\n  - name: v2\n    labels:\n      version: v2.0\n",
+		Sources: []string{
+			"https://istio.io/latest/docs/reference/config/networking/destination-rule/#Subset",
+			"https://istio.io/latest/docs/ops/common-problems/network-issues/#503-errors-after-setting-destination-rule",
+			"https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#command-operators (UH)",
+		},
+	},
+	Run: runSubsetSelectsNoPods,
+}
+
+// addedLabel reports labels that pods get outside their template (by the
+// sidecar injector, controllers, or Istio's endpoint metadata), which a
+// subset may legitimately use although no manifest shows them.
+func addedLabel(key string) bool {
+	for _, p := range []string{"topology.", "security.istio.io/", "service.istio.io/", "istio.io/", "kubernetes.io/", "failure-domain.beta.kubernetes.io/", "statefulset.kubernetes.io/", "apps.kubernetes.io/", "batch.kubernetes.io/"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	switch key {
+	case "pod-template-hash", "controller-revision-hash", "pod-template-generation", "job-name", "controller-uid":
+		return true
+	}
+	return false
+}
+
+// podLabelSets returns the label sets a workload's pods have: the
+// template's and any live pods'.
+func podLabelSets(w *mesh.Workload) []map[string]string {
+	out := []map[string]string{w.Labels}
+	for _, p := range w.Instances {
+		out = append(out, p.Labels)
+	}
+	return out
+}
+
+func runSubsetSelectsNoPods(p *rules.Pass) {
+	m := p.Model
+	// Subsets some mesh route sends traffic to, by host and name.
+	used := map[string]bool{}
+	for _, vs := range m.VirtualServices {
+		for _, d := range m.Destinations(vs) {
+			if d.Destination.Subset != "" {
+				used[d.Host+"|"+d.Destination.Subset] = true
+			}
+		}
+	}
+	for _, dr := range m.DestinationRules {
+		if len(dr.Spec.Subsets) == 0 || strings.HasPrefix(dr.Host, "*") {
+			continue
+		}
+		svc := m.ServiceByHost(dr.Host)
+		if svc == nil {
+			continue // ServiceEntry or a Service not in the input
+		}
+		ws := m.ServiceWorkloads(svc)
+		if len(ws) == 0 {
+			continue // pods not in the input (service-selects-no-pods speaks otherwise)
+		}
+	subsets:
+		for i, s := range dr.Spec.Subsets {
+			if len(s.Labels) == 0 {
+				continue
+			}
+			for k := range s.Labels {
+				if addedLabel(k) {
+					continue subsets
+				}
+			}
+			for _, w := range ws {
+				for _, ls := range podLabelSets(w) {
+					if mesh.Matches(s.Labels, ls) {
+						continue subsets
+					}
+				}
+			}
+			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
+			if !used[dr.Host+"|"+s.Name] {
+				f.Severity = finding.Warning
+			}
+			f.Message = fmt.Sprintf("subset %q of DestinationRule %s/%s selects %s, but none of the pods behind Service %s/%s has these labels: %s", s.Name, dr.Namespace, dr.Name, labelString(s.Labels), svc.Namespace, svc.Name, actualLabels(s.Labels, ws))
+			f.Symptom = fmt.Sprintf("requests routed to subset %s get HTTP 503 with response flag UH (no healthy upstream)", s.Name)
+			if f.Severity == finding.Warning {
+				f.Symptom += " once a route uses it (none in the input does yet)"
+			}
+			f.Fix = fmt.Sprintf("make the labels of subset %q match the pod template labels of the workload that serves it, e.g.\n  subsets:\n  - name: %s\n    labels:\n%s", s.Name, s.Name, suggestLabels(s.Labels, ws))
+			p.Report(f)
+		}
+	}
+}
+
+func labelString(l map[string]string) string {
+	var kv []string
+	for k, v := range l {
+		kv = append(kv, k+"="+v)
+	}
+	sort.Strings(kv)
+	return strings.Join(kv, ",")
+}
+
+// actualLabels says, for each key of the subset, which values the
+// Service's pods have ("pods have version=v1, v2"; "no pod has label
+// track").
+func actualLabels(sel map[string]string, ws []*mesh.Workload) string {
+	var keys []string
+	for k := range sel {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		vals := map[string][]string{}
+		for _, w := range ws {
+			if v, ok := w.Labels[k]; ok {
+				vals[v] = append(vals[v], w.Kind+" "+w.Name)
+			}
+		}
+		if len(vals) == 0 {
+			parts = append(parts, fmt.Sprintf("no pod has label %s", k))
+			continue
+		}
+		var vs []string
+		for v, who := range vals {
+			vs = append(vs, fmt.Sprintf("%s (%s)", v, strings.Join(who, ", ")))
+		}
+		sort.Strings(vs)
+		parts = append(parts, fmt.Sprintf("pods have %s=%s", k, strings.Join(vs, ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func suggestLabels(sel map[string]string, ws []*mesh.Workload) string {
+	var keys []string
+	for k := range sel {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		v := sel[k]
+		for _, w := range ws {
+			if pv, ok := w.Labels[k]; ok && pv != "" && (strings.Contains(pv, v) || strings.Contains(v, pv)) {
+				v = pv
+				break
+			}
+		}
+		fmt.Fprintf(&b, "      %s: %s   # the value on the pods that should receive this subset\n", k, v)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
