@@ -2,10 +2,10 @@ package manifest
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -74,6 +74,24 @@ func appendJSON(buf *bytes.Buffer, n *yaml.Node, depth int) {
 	}
 }
 
+// appendJSONExcept writes the mapping n as JSON without the top-level key
+// skip.
+func appendJSONExcept(buf *bytes.Buffer, n *yaml.Node, skip string) {
+	n = derefAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		appendJSON(buf, n, 0)
+		return
+	}
+	trimmed := *n
+	trimmed.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != skip {
+			trimmed.Content = append(trimmed.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	appendJSON(buf, &trimmed, 0)
+}
+
 // maxDepth bounds recursion on hostile input (deeply nested flow sequences).
 const maxDepth = 200
 
@@ -108,9 +126,52 @@ func appendScalar(buf *bytes.Buffer, n *yaml.Node) {
 	}
 }
 
+// writeString writes s as a JSON string. Hand-written because it runs for
+// every key and value of every document; invalid UTF-8 becomes U+FFFD as
+// encoding/json would make it.
 func writeString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s) // never fails for a string
-	buf.Write(b)
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\t':
+				buf.WriteString(`\t`)
+			case '\r':
+				buf.WriteString(`\r`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\ufffd`)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
 }
 
 func derefAlias(n *yaml.Node) *yaml.Node {

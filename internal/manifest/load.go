@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
 )
 
@@ -134,6 +135,7 @@ type chunk struct {
 	file string
 	line int // line of the document's first line
 	data []byte
+	src  *source
 }
 
 type decoded struct {
@@ -184,8 +186,8 @@ func (d *decoder) finish(res *Result) {
 	}
 }
 
-func (d *decoder) submit(file string, line int, data []byte) {
-	d.work <- chunk{seq: d.seq, file: file, line: line, data: data}
+func (d *decoder) submit(file string, line int, data []byte, src *source) {
+	d.work <- chunk{seq: d.seq, file: file, line: line, data: data, src: src}
 	d.seq++
 }
 
@@ -199,6 +201,11 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 	}
 	var doc bytes.Buffer
 	start, line := 1, 0
+	var offset, startOffset int64
+	// A document can be read again from its file region for positions;
+	// stdin, and a document starting on its "---" line, keep their bytes.
+	rereadable := name != "<stdin>"
+	inline := false
 	tooBig := false
 	flush := func() {
 		if tooBig {
@@ -207,21 +214,28 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 				Message: fmt.Sprintf("document larger than %d MiB, skipped", maxDocBytes>>20)})
 			d.mu.Unlock()
 		} else if len(bytes.TrimSpace(doc.Bytes())) > 0 {
-			d.submit(name, start, bytes.Clone(doc.Bytes()))
+			data := bytes.Clone(doc.Bytes())
+			src := &source{file: name, offset: startOffset, length: len(data), line: start}
+			if !rereadable || inline {
+				src = &source{data: data, line: start}
+			}
+			d.submit(name, start, data, src)
 		}
 		doc.Reset()
-		tooBig = false
+		tooBig, inline = false, false
 	}
 	for {
 		l, err := readLine(br)
+		lineStart := offset
+		offset += int64(len(l))
 		if len(l) > 0 || err == nil {
 			line++
 			if isSeparator(l) {
 				flush()
-				start = line + 1
+				start, startOffset = line+1, offset
 				// "--- {…}" or "--- key: v" carries content on the marker line.
 				if rest := bytes.TrimSpace(l[3:]); len(rest) > 0 && rest[0] != '#' {
-					start = line
+					start, startOffset, inline = line, lineStart, true
 					doc.Write(rest)
 					doc.WriteByte('\n')
 				}
@@ -272,7 +286,9 @@ var yamlErrLine = regexp.MustCompile(`line (\d+)`)
 
 func decodeChunk(c chunk, opts Options) (out decoded) {
 	var root yaml.Node
-	if err := yaml.Unmarshal(c.data, &root); err != nil {
+	if fast := parseFast(c.data); fast != nil {
+		root = *fast
+	} else if err := yaml.Unmarshal(c.data, &root); err != nil {
 		line := c.line
 		msg := err.Error()
 		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
@@ -291,7 +307,7 @@ func decodeChunk(c chunk, opts Options) (out decoded) {
 	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
 		return out // comments only
 	}
-	decodeNode(n, c.file, opts, &out)
+	decodeNode(n, c.file, c.src, nil, opts, &out)
 	return out
 }
 
@@ -306,7 +322,7 @@ func shiftLines(n *yaml.Node, by, depth int) {
 }
 
 // decodeNode turns one mapping node into an Object, or a List into many.
-func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
+func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options, out *decoded) {
 	pos := Position{File: file, Line: n.Line}
 	if n.Kind != yaml.MappingNode {
 		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document is not a Kubernetes object (expected a mapping with apiVersion and kind)"})
@@ -324,16 +340,16 @@ func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
 		}
 		return v.Value
 	}
-	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, node: n}
+	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, src: src, item: item}
 	if o.Kind == "" {
 		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document has no kind"})
 		return
 	}
 	if _, items := lookup(n, "items"); items != nil && strings.HasSuffix(o.Kind, "List") {
 		if items.Kind == yaml.SequenceNode {
-			for _, it := range items.Content {
+			for i, it := range items.Content {
 				if it = deref(it); it != nil {
-					decodeNode(it, file, opts, out)
+					decodeNode(it, file, src, append(append([]int{}, item...), i), opts, out)
 				}
 			}
 		}
@@ -345,11 +361,17 @@ func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
 	}
 	if o.Name == "" {
 		if _, gn := lookup(n, "metadata"); gn == nil || str("metadata", "generateName") == "" {
-			out.problems = append(out.problems, Problem{Pos: o.Pos("metadata"), Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s has no metadata.name", o.Kind)})
+			at := pos
+			if k, _ := lookup(n, "metadata"); k != nil {
+				at.Line = k.Line
+			}
+			out.problems = append(out.problems, Problem{Pos: at, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s has no metadata.name", o.Kind)})
 			return
 		}
 		o.Name = str("metadata", "generateName")
+		o.GeneratedName = true
 	}
+	o.NamespaceSet = o.Namespace != ""
 	k, known := kinds[GroupKind{o.Group(), o.Kind}]
 	if o.Namespace == "" && !k.clustered && !clusterScoped[o.Kind] {
 		o.Namespace = opts.DefaultNamespace
@@ -369,11 +391,29 @@ func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
 		return
 	}
 	var buf bytes.Buffer
-	appendJSON(&buf, n, 0)
 	typedObj := k.new()
+	if k.spec == nil {
+		appendJSON(&buf, n, 0)
+	} else {
+		// Istio specs are protobuf messages: protojson decodes them
+		// several times faster than the jsonpb shim their UnmarshalJSON
+		// uses, with the same leniency (unknown fields are dropped and
+		// reported by unknownFields instead).
+		appendJSONExcept(&buf, n, "spec")
+	}
 	if err := json.Unmarshal(buf.Bytes(), typedObj); err != nil {
 		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
 		return
+	}
+	if k.spec != nil {
+		if _, spec := lookup(n, "spec"); spec != nil {
+			buf.Reset()
+			appendJSON(&buf, spec, 0)
+			if err := specDecoder.Unmarshal(buf.Bytes(), k.spec(typedObj).Interface()); err != nil {
+				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: spec.Line}, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, strings.TrimPrefix(err.Error(), "proto: "))})
+				return
+			}
+		}
 	}
 	o.Typed = typedObj
 	if k.spec != nil {
@@ -390,6 +430,8 @@ func decodeNode(n *yaml.Node, file string, opts Options, out *decoded) {
 	}
 	out.objects = append(out.objects, o)
 }
+
+var specDecoder = protojson.UnmarshalOptions{DiscardUnknown: true}
 
 func refp(o *Object) *Ref { r := o.Ref(); return &r }
 

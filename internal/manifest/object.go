@@ -6,7 +6,9 @@ package manifest
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strconv"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -20,6 +22,10 @@ type Object struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
+	// GeneratedName is true when the name comes from metadata.generateName
+	// (every apply creates a new object); NamespaceSet when the document
+	// itself sets metadata.namespace (else it follows the apply's -n).
+	GeneratedName, NamespaceSet bool
 
 	// Origin of the document (or List item) that holds the object.
 	File string
@@ -29,8 +35,66 @@ type Object struct {
 	// sigs.k8s.io/gateway-api type for the kind, or nil for unknown kinds.
 	Typed any
 
-	// node is the mapping node of the object; it answers line look-ups.
-	node *yaml.Node
+	// The YAML tree is not kept after decoding (it is several times the
+	// size of the typed object); it is parsed again from src on the first
+	// position look-up, which only findings need.
+	src      *source
+	item     []int // List item indexes leading to the object in its document
+	nodeOnce sync.Once
+	node     *yaml.Node
+}
+
+// source is where a document's bytes can be read again: the file region,
+// or the bytes themselves for standard input.
+type source struct {
+	file   string
+	offset int64
+	length int
+	line   int
+	data   []byte
+}
+
+func (s *source) read() ([]byte, error) {
+	if s.data != nil {
+		return s.data, nil
+	}
+	f, err := os.Open(s.file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, s.length)
+	_, err = f.ReadAt(buf, s.offset)
+	return buf, err
+}
+
+// root returns the object's mapping node, parsing its document again if
+// needed; nil when the source is gone (positions then fall back to Line).
+func (o *Object) root() *yaml.Node {
+	o.nodeOnce.Do(func() {
+		if o.node != nil || o.src == nil {
+			return
+		}
+		data, err := o.src.read()
+		if err != nil {
+			return
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil {
+			return
+		}
+		shiftLines(&doc, o.src.line-1, 0)
+		n := deref(&doc)
+		for _, i := range o.item {
+			_, items := lookup(n, "items")
+			if items == nil || items.Kind != yaml.SequenceNode || i >= len(items.Content) {
+				return
+			}
+			n = deref(items.Content[i])
+		}
+		o.node = n
+	})
+	return o.node
 }
 
 // Ref names an object the way kubectl does: Kind/namespace/name.
@@ -83,7 +147,7 @@ func (p Position) String() string {
 // finding about a missing field points at its parent.
 func (o *Object) Pos(path ...any) Position {
 	line := o.Line
-	n := o.node
+	n := o.root()
 	for _, step := range path {
 		k, v := lookup(n, step)
 		if k == nil {
@@ -99,7 +163,7 @@ func (o *Object) Pos(path ...any) Position {
 // scalar ("|") it is the line of the indicator, whose content starts one line
 // below. ok is false when the path does not exist.
 func (o *Object) ValuePos(path ...any) (pos Position, ok bool) {
-	n := o.node
+	n := o.root()
 	for _, step := range path {
 		if _, n = lookup(n, step); n == nil {
 			return Position{File: o.File, Line: o.Line}, false
@@ -162,7 +226,7 @@ func NewObject(apiVersion, kind, namespace, name string, labels, annotations map
 // Field returns the scalar at path (for kinds without a Go type, such as
 // IstioOperator), and whether it exists.
 func (o *Object) Field(path ...any) (string, bool) {
-	n := o.node
+	n := o.root()
 	for _, p := range path {
 		if _, n = lookup(n, p); n == nil {
 			return "", false
@@ -176,7 +240,7 @@ func (o *Object) Field(path ...any) (string, bool) {
 
 // FieldJSON returns the subtree at path as JSON, or nil when absent.
 func (o *Object) FieldJSON(path ...any) []byte {
-	n := o.node
+	n := o.root()
 	for _, p := range path {
 		if _, n = lookup(n, p); n == nil {
 			return nil

@@ -37,9 +37,9 @@ func (m *Model) DestinationRuleFor(clientNS, host string) []*DestinationRule {
 func (m *Model) drsIn(ns, clientNS, host string) []*DestinationRule {
 	var best []*DestinationRule
 	bestLen := -1
-	for _, dr := range m.drsByNS[ns] {
+	consider := func(dr *DestinationRule) {
 		if dr.Spec.WorkloadSelector != nil || !HostMatches(dr.Host, host) || !m.exported(dr.Spec.ExportTo, m.Mesh.DefaultDestinationRuleExportTo, ns, clientNS) {
-			continue
+			return
 		}
 		specificity := len(dr.Host)
 		if dr.Host == host {
@@ -52,7 +52,75 @@ func (m *Model) drsIn(ns, clientNS, host string) []*DestinationRule {
 			best = append(best, dr)
 		}
 	}
+	// Exact hosts come from the index; wildcard hosts are few per namespace.
+	for _, dr := range m.drsByNSHost[ns][host] {
+		consider(dr)
+	}
+	if len(best) > 0 {
+		return best
+	}
+	for _, dr := range m.wildcardDRs[ns] {
+		consider(dr)
+	}
 	return best
+}
+
+// DistinctDestinationRules returns the different DestinationRule sets that
+// clients in the given namespaces use for host, each once. Only namespaces
+// that hold a rule for the host, the service's and root namespaces, and
+// namespaces named in an exportTo can see something different from the
+// rest; every other client namespace behaves like the first of them. This
+// keeps "for every client namespace" questions linear in the mesh size.
+func (m *Model) DistinctDestinationRules(host string, clients []string) [][]*DestinationRule {
+	special := map[string]bool{m.Mesh.RootNamespace: true}
+	svcNS := m.ServiceNamespace(host)
+	if es := m.entriesByHost[host]; svcNS == "" && len(es) > 0 {
+		svcNS = es[0].Namespace
+	}
+	special[svcNS] = true
+	for _, e := range m.Mesh.DefaultDestinationRuleExportTo {
+		special[e] = true
+	}
+	for ns := range m.drNamespacesByHost[host] {
+		special[ns] = true
+	}
+	for ns, drs := range m.wildcardDRs {
+		if len(drs) > 0 {
+			special[ns] = true
+		}
+	}
+	for _, ns := range []string{svcNS, m.Mesh.RootNamespace} {
+		for _, dr := range m.drsByNSHost[ns][host] {
+			for _, e := range dr.Spec.ExportTo {
+				special[e] = true
+			}
+		}
+	}
+	var out [][]*DestinationRule
+	seen := map[*DestinationRule]bool{}
+	none := false
+	representative := false
+	for _, ns := range clients {
+		if !special[ns] {
+			if representative {
+				continue
+			}
+			representative = true
+		}
+		drs := m.DestinationRuleFor(ns, host)
+		if len(drs) == 0 {
+			if !none {
+				none = true
+				out = append(out, nil)
+			}
+			continue
+		}
+		if !seen[drs[0]] {
+			seen[drs[0]] = true
+			out = append(out, drs)
+		}
+	}
+	return out
 }
 
 // exported applies exportTo ("*", ".", "~" or namespace names) for a

@@ -57,18 +57,20 @@ type Model struct {
 
 	kinds map[string]int // Kind -> count, to tell "absent from input" from "not found"
 
-	servicesByHost  map[string]*Service
-	servicesByNS    map[string][]*Service
-	entriesByHost   map[string][]*ServiceEntry
-	wildcardEntries []*ServiceEntry
-	workloads       *labelIndex
-	drsByNS         map[string][]*DestinationRule
-	vsByHost        map[string][]*VirtualService
-	wildcardVS      []hostVS
-	gatewaysByName  map[string]*Gateway // namespace/name
-	peerAuthsByNS   map[string][]*PeerAuthentication
-	workloadByKey   map[string]*Workload // namespace/Kind/name
-	instanceOwner   map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
+	servicesByHost     map[string]*Service
+	servicesByNS       map[string][]*Service
+	entriesByHost      map[string][]*ServiceEntry
+	wildcardEntries    []*ServiceEntry
+	workloads          *labelIndex
+	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
+	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
+	drNamespacesByHost map[string]map[string]bool
+	vsByHost           map[string][]*VirtualService
+	wildcardVS         []hostVS
+	gatewaysByName     map[string]*Gateway // namespace/name
+	peerAuthsByNS      map[string][]*PeerAuthentication
+	workloadByKey      map[string]*Workload // namespace/Kind/name
+	instanceOwner      map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 }
 
 // Has reports whether the input holds at least one object of kind: rules use
@@ -171,23 +173,25 @@ type Secret struct {
 // out of the indexes, and the loader has already reported it.
 func Build(objects []*manifest.Object, opts Options) *Model {
 	m := &Model{
-		Objects:        objects,
-		ClusterDomain:  opts.ClusterDomain,
-		Namespaces:     map[string]*Namespace{},
-		ConfigMaps:     map[string]*ConfigMap{},
-		Secrets:        map[string]*Secret{},
-		BackendConfigs: map[string]*manifest.Object{},
-		kinds:          map[string]int{},
-		servicesByHost: map[string]*Service{},
-		servicesByNS:   map[string][]*Service{},
-		entriesByHost:  map[string][]*ServiceEntry{},
-		drsByNS:        map[string][]*DestinationRule{},
-		vsByHost:       map[string][]*VirtualService{},
-		gatewaysByName: map[string]*Gateway{},
-		peerAuthsByNS:  map[string][]*PeerAuthentication{},
-		workloads:      newLabelIndex(),
-		workloadByKey:  map[string]*Workload{},
-		instanceOwner:  map[string]*Workload{},
+		Objects:            objects,
+		ClusterDomain:      opts.ClusterDomain,
+		Namespaces:         map[string]*Namespace{},
+		ConfigMaps:         map[string]*ConfigMap{},
+		Secrets:            map[string]*Secret{},
+		BackendConfigs:     map[string]*manifest.Object{},
+		kinds:              map[string]int{},
+		servicesByHost:     map[string]*Service{},
+		servicesByNS:       map[string][]*Service{},
+		entriesByHost:      map[string][]*ServiceEntry{},
+		drsByNSHost:        map[string]map[string][]*DestinationRule{},
+		wildcardDRs:        map[string][]*DestinationRule{},
+		drNamespacesByHost: map[string]map[string]bool{},
+		vsByHost:           map[string][]*VirtualService{},
+		gatewaysByName:     map[string]*Gateway{},
+		peerAuthsByNS:      map[string][]*PeerAuthentication{},
+		workloads:          newLabelIndex(),
+		workloadByKey:      map[string]*Workload{},
+		instanceOwner:      map[string]*Workload{},
 	}
 	if m.ClusterDomain == "" {
 		m.ClusterDomain = "cluster.local"
@@ -266,7 +270,18 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		case *istionet.DestinationRule:
 			dr := &DestinationRule{Object: o, Spec: &t.Spec, Host: m.ResolveHost(t.Spec.Host, o.Namespace)}
 			m.DestinationRules = append(m.DestinationRules, dr)
-			m.drsByNS[o.Namespace] = append(m.drsByNS[o.Namespace], dr)
+			if isWildcard(dr.Host) {
+				m.wildcardDRs[o.Namespace] = append(m.wildcardDRs[o.Namespace], dr)
+			} else {
+				if m.drsByNSHost[o.Namespace] == nil {
+					m.drsByNSHost[o.Namespace] = map[string][]*DestinationRule{}
+				}
+				m.drsByNSHost[o.Namespace][dr.Host] = append(m.drsByNSHost[o.Namespace][dr.Host], dr)
+				if m.drNamespacesByHost[dr.Host] == nil {
+					m.drNamespacesByHost[dr.Host] = map[string]bool{}
+				}
+				m.drNamespacesByHost[dr.Host][o.Namespace] = true
+			}
 		case *istionet.Gateway:
 			g := &Gateway{Object: o, Spec: &t.Spec}
 			m.Gateways = append(m.Gateways, g)

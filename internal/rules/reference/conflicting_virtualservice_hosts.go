@@ -2,6 +2,7 @@ package reference
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
@@ -36,13 +37,23 @@ var ConflictingVirtualServiceHosts = &rules.Rule{
 func runConflictingVirtualServiceHosts(p *rules.Pass) {
 	m := p.Model
 	var vss []*mesh.VirtualService
+	order := map[*mesh.VirtualService]int{}
 	for _, vs := range m.VirtualServices {
 		if vs.BindsMesh() && len(vs.Spec.Http) > 0 {
+			order[vs] = len(vss)
 			vss = append(vss, vs)
 		}
 	}
 	for j, b := range vss {
-		for _, a := range vss[:j] {
+		for _, a := range earlierSameHost(m, b, j, order) {
+			if a.Namespace == b.Namespace && a.Name == b.Name {
+				// Two documents for the same object (variants, overlays,
+				// or alternatives like Istio's bookinfo virtual-service-*
+				// files): applying one replaces the other, so they never
+				// coexist. duplicate-resource speaks for same-directory
+				// copies.
+				continue
+			}
 			hostIdx, host := sharedHost(a, b)
 			if hostIdx < 0 {
 				continue
@@ -59,6 +70,26 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 			break
 		}
 	}
+}
+
+// earlierSameHost lists, through the model's host index, the candidate
+// VirtualServices before b (position j) that define one of b's exact hosts.
+func earlierSameHost(m *mesh.Model, b *mesh.VirtualService, j int, order map[*mesh.VirtualService]int) []*mesh.VirtualService {
+	var out []*mesh.VirtualService
+	seen := map[*mesh.VirtualService]bool{}
+	for _, h := range b.Hosts {
+		if h == "" || strings.HasPrefix(h, "*") {
+			continue
+		}
+		for _, a := range m.VirtualServicesForHost(h) {
+			if i, ok := order[a]; ok && i < j && !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Slice(out, func(x, y int) bool { return order[out[x]] < order[out[y]] })
+	return out
 }
 
 // sharedHost returns the index in b.Hosts of the first exact host that a

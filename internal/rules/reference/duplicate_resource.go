@@ -39,9 +39,8 @@ func runDuplicateResource(p *rules.Pass) {
 	first := map[key][]*manifest.Object{}
 	kustomized := map[string]bool{}
 	for _, o := range p.Model.Objects {
-		// generateName objects get a fresh name each; live objects have
-		// no document to compare.
-		if _, ok := o.Field("metadata", "name"); !ok {
+		// generateName objects get a fresh name each.
+		if o.GeneratedName {
 			continue
 		}
 		k := key{o.Group(), o.Kind, o.Namespace, o.Name}
@@ -79,9 +78,7 @@ func refName(o *manifest.Object) string {
 // sameTarget reports whether two documents certainly address the same
 // object when the input is applied.
 func sameTarget(a, b *manifest.Object, kustomized map[string]bool) bool {
-	_, nsA := a.Field("metadata", "namespace")
-	_, nsB := b.Field("metadata", "namespace")
-	if a.Namespace != "" && nsA != nsB {
+	if a.Namespace != "" && a.NamespaceSet != b.NamespaceSet {
 		// One follows the namespace of the apply, the other is pinned.
 		return false
 	}

@@ -74,8 +74,7 @@ func runMTLSModeConflict(p *rules.Pass) {
 			if len(backends) == 0 {
 				continue
 			}
-			for _, ns := range clientNS {
-				drs := m.DestinationRuleFor(ns, svc.Host)
+			for _, drs := range m.DistinctDestinationRules(svc.Host, clientNS) {
 				subsets := []*istioapi.Subset{nil}
 				if len(drs) > 0 {
 					for _, s := range drs[0].Spec.Subsets {

@@ -1,0 +1,654 @@
+package manifest
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// parseFast builds the same yaml.Node tree yaml.v3 would for the plain YAML
+// that manifests are made of (block mappings and sequences, plain and quoted
+// one-line scalars, one-line flow collections, literal block scalars) about
+// ten times faster, because decoding dominates meshdoctor's run time. It
+// returns nil for anything else — anchors, tags, folded or multi-line
+// scalars, tabs, odd indentation, syntax errors — and the caller falls back
+// to yaml.v3, so behaviour never differs; FuzzFastYAML checks that.
+//
+// Scalars carry their style and no tag: Node.ShortTag then resolves plain
+// scalars with yaml.v3's own rules (ints, bools, nulls…).
+func parseFast(data []byte) *yaml.Node {
+	if !printable(data) {
+		return nil
+	}
+	p := &fastParser{}
+	if !p.split(string(data)) {
+		return nil
+	}
+	i := p.next(0)
+	if i >= len(p.lines) || p.lines[i].indent != 0 {
+		return nil
+	}
+	root, j := p.block(i, -1)
+	if root == nil || p.next(j) < len(p.lines) || p.failed {
+		return nil
+	}
+	return &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: 1, Content: []*yaml.Node{root}}
+}
+
+// printable accepts what YAML allows in a stream, minus tabs and the byte
+// order mark (left to yaml.v3): https://yaml.org/spec/1.2.2/#51-character-set
+func printable(data []byte) bool {
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError || r == 0xFEFF || (r < 0xA0 && r != 0x85) || (r >= 0xD800 && r < 0xE000) || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+type fastLine struct {
+	num    int    // 1-based line number
+	indent int    // leading spaces
+	text   string // the rest of the line, untrimmed on the right
+}
+
+type fastParser struct {
+	lines []fastLine
+	// slab hands out nodes in blocks: a document's nodes live and die
+	// together, and one allocation per block instead of per node is a
+	// large part of the speed-up.
+	slab   []yaml.Node
+	failed bool
+	// unterminated: the input's last line has no newline, which changes
+	// how a block scalar ending there is chomped; left to yaml.v3.
+	unterminated bool
+}
+
+// split cuts data into lines; it refuses input with tabs in indentation,
+// carriage returns, directives and document markers.
+func (p *fastParser) split(s string) bool {
+	num := 0
+	for len(s) > 0 {
+		num++
+		var l string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			l, s = s[:i], s[i+1:]
+		} else {
+			l, s = s, ""
+			p.unterminated = true
+		}
+		if strings.IndexByte(l, '\r') >= 0 {
+			return false
+		}
+		ind := 0
+		for ind < len(l) && l[ind] == ' ' {
+			ind++
+		}
+		rest := l[ind:]
+		if strings.HasPrefix(rest, "\t") || (ind == 0 && (strings.HasPrefix(rest, "%") || strings.HasPrefix(rest, "---") || strings.HasPrefix(rest, "..."))) {
+			return false
+		}
+		p.lines = append(p.lines, fastLine{num: num, indent: ind, text: rest})
+	}
+	return true
+}
+
+// blank reports lines without content (empty or comment only).
+func (l fastLine) blank() bool {
+	t := strings.TrimRight(l.text, " ")
+	return t == "" || t[0] == '#'
+}
+
+// next skips blank lines from i.
+func (p *fastParser) next(i int) int {
+	for i < len(p.lines) && p.lines[i].blank() {
+		i++
+	}
+	return i
+}
+
+// newNode returns a zeroed node from the slab, set to n.
+func (p *fastParser) newNode(n yaml.Node) *yaml.Node {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]yaml.Node, 0, 64)
+	}
+	p.slab = append(p.slab, n)
+	return &p.slab[len(p.slab)-1]
+}
+
+func (p *fastParser) fail() *yaml.Node {
+	p.failed = true
+	return nil
+}
+
+// block parses the mapping or sequence starting at line i, whose parent has
+// indentation parent.
+func (p *fastParser) block(i, parent int) (*yaml.Node, int) {
+	l := p.lines[i]
+	if l.indent <= parent {
+		return p.fail(), i
+	}
+	if isSeqItem(l.text) {
+		return p.seq(i, l.indent)
+	}
+	return p.mapping(i, l.indent, l.text)
+}
+
+func isSeqItem(t string) bool {
+	return t == "-" || strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "-\t")
+}
+
+// mapping parses a block mapping whose keys sit at column ind; first is the
+// text of its first entry (which may follow a "- " on a sequence line).
+func (p *fastParser) mapping(i, ind int, first string) (*yaml.Node, int) {
+	m := p.newNode(yaml.Node{Kind: yaml.MappingNode, Line: p.lines[i].num, Column: ind + 1, Content: make([]*yaml.Node, 0, 8)})
+	text := first
+	for {
+		key, rest, ok := p.splitKey(text)
+		if !ok {
+			return p.fail(), i
+		}
+		key.Line, key.Column = p.lines[i].num, ind+1
+		val, j := p.value(rest, i, ind, true)
+		if val == nil {
+			return p.fail(), i
+		}
+		m.Content = append(m.Content, key, val)
+		j = p.next(j)
+		if j >= len(p.lines) || p.lines[j].indent < ind {
+			return m, j
+		}
+		if p.lines[j].indent > ind || isSeqItem(p.lines[j].text) {
+			return p.fail(), j
+		}
+		i, text = j, p.lines[j].text
+	}
+}
+
+// seq parses a block sequence whose dashes sit at column ind.
+func (p *fastParser) seq(i, ind int) (*yaml.Node, int) {
+	s := p.newNode(yaml.Node{Kind: yaml.SequenceNode, Line: p.lines[i].num, Column: ind + 1})
+	for {
+		t := p.lines[i].text
+		spaces := 1
+		for spaces < len(t) && t[spaces] == ' ' {
+			spaces++
+		}
+		rest := t[spaces:]
+		var item *yaml.Node
+		var j int
+		switch {
+		case strings.TrimSpace(stripComment(rest)) == "":
+			if k := p.next(i + 1); k < len(p.lines) && p.lines[k].indent > ind {
+				item, j = p.block(k, ind)
+			} else {
+				item, j = p.newNode(yaml.Node{Kind: yaml.ScalarNode, Line: p.lines[i].num, Column: ind + 1}), i+1
+			}
+		case isSeqItem(rest):
+			return p.fail(), i
+		case looksLikeKey(rest):
+			item, j = p.mapping(i, ind+spaces, rest)
+		default:
+			item, j = p.value(rest, i, ind, false)
+		}
+		if item == nil {
+			return p.fail(), i
+		}
+		s.Content = append(s.Content, item)
+		j = p.next(j)
+		if j >= len(p.lines) || p.lines[j].indent < ind {
+			return s, j
+		}
+		if p.lines[j].indent > ind || !isSeqItem(p.lines[j].text) {
+			if p.lines[j].indent == ind {
+				return s, j // a mapping key after an indentless sequence
+			}
+			return p.fail(), j
+		}
+		i = j
+	}
+}
+
+// value parses what follows "key:" (inMap) or "- " on line i, whose
+// mapping or sequence sits at column ind.
+func (p *fastParser) value(rest string, i, ind int, inMap bool) (*yaml.Node, int) {
+	num := p.lines[i].num
+	col := ind + 1
+	r := strings.TrimSpace(rest)
+	if r == "" || r[0] == '#' {
+		k := p.next(i + 1)
+		if k < len(p.lines) {
+			nl := p.lines[k]
+			if nl.indent > ind {
+				return p.block(k, ind)
+			}
+			if inMap && nl.indent == ind && isSeqItem(nl.text) {
+				return p.seq(k, ind) // "key:\n- a" (indentless sequence)
+			}
+		}
+		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Line: num, Column: col}), i + 1
+	}
+	switch r[0] {
+	case '|':
+		return p.literal(r, i, ind)
+	case '{', '[':
+		f := &flow{p: p, s: stripCommentFlow(r), line: num}
+		n := f.node()
+		if n == nil || f.skipSpace() < len(f.s) {
+			return p.fail(), i
+		}
+		return n, p.continuationFree(i, ind)
+	case '"', '\'':
+		v, after, ok := quoted(r)
+		if !ok || !emptyOrComment(after) {
+			return p.fail(), i
+		}
+		style := yaml.DoubleQuotedStyle
+		if r[0] == '\'' {
+			style = yaml.SingleQuotedStyle
+		}
+		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v, Line: num, Column: col}), p.continuationFree(i, ind)
+	}
+	v := strings.TrimRight(stripComment(r), " ")
+	if !plainOK(v, false) {
+		return p.fail(), i
+	}
+	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: num, Column: col}), p.continuationFree(i, ind)
+}
+
+// continuationFree returns the line after i, failing when the next content
+// line continues the scalar (more indented): multi-line scalars are left to
+// yaml.v3.
+func (p *fastParser) continuationFree(i, ind int) int {
+	k := p.next(i + 1)
+	if k < len(p.lines) && p.lines[k].indent > ind {
+		p.failed = true
+	}
+	return i + 1
+}
+
+// literal parses a "|", "|-" or "|+" block scalar.
+func (p *fastParser) literal(header string, i, ind int) (*yaml.Node, int) {
+	h := strings.TrimSpace(stripComment(header))
+	chomp := byte(0)
+	switch h {
+	case "|":
+	case "|-":
+		chomp = '-'
+	case "|+":
+		chomp = '+'
+	default:
+		return p.fail(), i
+	}
+	j := i + 1
+	content := -1
+	var b strings.Builder
+	trailing := 0 // empty lines after the last content line
+	started := false
+	for ; j < len(p.lines); j++ {
+		l := p.lines[j]
+		if strings.TrimRight(l.text, " ") == "" {
+			if content < 0 && l.indent > 0 {
+				return p.fail(), i // leading whitespace-only lines: leave to yaml.v3
+			}
+			trailing++
+			continue
+		}
+		if content < 0 {
+			if l.indent <= ind {
+				break
+			}
+			content = l.indent
+		}
+		if l.indent < content {
+			if l.indent > ind {
+				return p.fail(), i
+			}
+			break
+		}
+		if strings.TrimRight(l.text, " ") == "" {
+			trailing++
+			continue
+		}
+		if started {
+			b.WriteByte('\n')
+		}
+		for ; trailing > 0; trailing-- {
+			b.WriteByte('\n')
+		}
+		started = true
+		b.WriteString(strings.Repeat(" ", l.indent-content))
+		b.WriteString(l.text)
+	}
+	if j == len(p.lines) && p.unterminated {
+		return p.fail(), i
+	}
+	v := b.String()
+	if v != "" {
+		switch chomp {
+		case 0:
+			v += "\n"
+		case '+':
+			v += "\n" + strings.Repeat("\n", trailing)
+		}
+	} else if chomp == '+' {
+		v = strings.Repeat("\n", trailing)
+	}
+	// Lines that are empty but indented deeper than content keep their
+	// extra spaces in YAML; any whitespace-only line inside is left to
+	// yaml.v3 to stay exact.
+	for k := i + 1; k < j; k++ {
+		if l := p.lines[k]; strings.TrimRight(l.text, " ") == "" && l.indent > 0 {
+			return p.fail(), i
+		}
+	}
+	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: yaml.LiteralStyle, Value: v, Line: p.lines[i].num, Column: ind + 1}), j
+}
+
+// splitKey splits "key: rest" (or "key:" at the end); ok is false for
+// anything that is not a simple plain or quoted key.
+func (p *fastParser) splitKey(t string) (key *yaml.Node, rest string, ok bool) {
+	if t == "" {
+		return nil, "", false
+	}
+	// YAML limits implicit keys to 1024 characters.
+	if i := strings.IndexByte(t, ':'); i < 0 || i > 1000 {
+		if i < 0 {
+			return nil, "", false
+		}
+		if j := strings.Index(t, ": "); j > 1000 || (j < 0 && len(t) > 1000) {
+			return nil, "", false
+		}
+	}
+	if t[0] == '"' || t[0] == '\'' {
+		v, after, ok := quoted(t)
+		if !ok || !strings.HasPrefix(after, ":") || (len(after) > 1 && after[1] != ' ') {
+			return nil, "", false
+		}
+		style := yaml.DoubleQuotedStyle
+		if t[0] == '\'' {
+			style = yaml.SingleQuotedStyle
+		}
+		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v}), after[1:], true
+	}
+	i := strings.Index(t, ": ")
+	if i < 0 {
+		if strings.HasSuffix(strings.TrimRight(t, " "), ":") {
+			i = len(strings.TrimRight(t, " ")) - 1
+		} else {
+			return nil, "", false
+		}
+	}
+	k := strings.TrimRight(t[:i], " ")
+	if !plainOK(k, true) || strings.Contains(k, " #") || k == "<<" {
+		return nil, "", false
+	}
+	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: k}), t[i+1:], true
+}
+
+// looksLikeKey tells a "- key: value" item from a "- scalar" item.
+func looksLikeKey(t string) bool {
+	if t == "" || t[0] == '{' || t[0] == '[' || t[0] == '|' || t[0] == '>' {
+		return false
+	}
+	if t[0] == '"' || t[0] == '\'' {
+		_, after, ok := quoted(t)
+		return ok && strings.HasPrefix(after, ":")
+	}
+	c := stripComment(t)
+	return strings.Contains(c, ": ") || strings.HasSuffix(strings.TrimRight(c, " "), ":")
+}
+
+// plainOK accepts plain scalars that start like plain scalars and contain
+// nothing YAML would read as structure.
+func plainOK(v string, key bool) bool {
+	if v == "" {
+		return key == false
+	}
+	switch v[0] {
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '?', ':':
+		return false
+	case '-':
+		if len(v) == 1 || v[1] == ' ' {
+			return false
+		}
+	}
+	if strings.Contains(v, ": ") || strings.Contains(v, " #") || strings.HasSuffix(v, ":") || strings.ContainsAny(v, "\t") {
+		return false
+	}
+	return true
+}
+
+// stripComment drops a trailing " # comment" from plain text.
+func stripComment(t string) string {
+	if strings.HasPrefix(t, "#") {
+		return ""
+	}
+	if i := strings.Index(t, " #"); i >= 0 {
+		return t[:i]
+	}
+	return t
+}
+
+// stripCommentFlow drops a comment after a one-line flow collection,
+// ignoring "#" inside quotes.
+func stripCommentFlow(t string) string {
+	var q byte
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case q != 0:
+			if c == q {
+				q = 0
+			} else if c == '\\' && q == '"' {
+				i++
+			}
+		case c == '"' || c == '\'':
+			q = c
+		case c == '#' && i > 0 && t[i-1] == ' ':
+			return strings.TrimRight(t[:i], " ")
+		}
+	}
+	return strings.TrimRight(t, " ")
+}
+
+func emptyOrComment(s string) bool {
+	s = strings.TrimLeft(s, " ")
+	return s == "" || s[0] == '#'
+}
+
+// quoted reads a one-line single- or double-quoted scalar at the start of t.
+func quoted(t string) (val, after string, ok bool) {
+	q := t[0]
+	var b strings.Builder
+	for i := 1; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c == q && q == '\'' && i+1 < len(t) && t[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == q:
+			return b.String(), t[i+1:], true
+		case c == '\\' && q == '"':
+			if i+1 >= len(t) {
+				return "", "", false
+			}
+			i++
+			switch t[i] {
+			case '\\', '"', '/':
+				b.WriteByte(t[i])
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				if i+4 >= len(t) {
+					return "", "", false
+				}
+				r, err := strconv.ParseUint(t[i+1:i+5], 16, 32)
+				if err != nil || (r >= 0xD800 && r < 0xE000) {
+					return "", "", false
+				}
+				b.WriteRune(rune(r))
+				i += 4
+			default:
+				return "", "", false
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", false
+}
+
+// flow parses a one-line flow collection.
+type flow struct {
+	p     *fastParser
+	s     string
+	i     int
+	line  int
+	depth int
+}
+
+func (f *flow) skipSpace() int {
+	for f.i < len(f.s) && f.s[f.i] == ' ' {
+		f.i++
+	}
+	return f.i
+}
+
+func (f *flow) node() *yaml.Node {
+	if f.depth++; f.depth > maxDepth {
+		return nil
+	}
+	defer func() { f.depth-- }()
+	f.skipSpace()
+	if f.i >= len(f.s) {
+		return nil
+	}
+	switch f.s[f.i] {
+	case '[':
+		f.i++
+		n := f.p.newNode(yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Line: f.line})
+		if f.skipSpace() < len(f.s) && f.s[f.i] == ']' {
+			f.i++
+			return n
+		}
+		for {
+			item := f.node()
+			if item == nil || item.Kind == yaml.ScalarNode && item.Style == 0 && f.peekColon() {
+				return nil
+			}
+			n.Content = append(n.Content, item)
+			if !f.sep(']') {
+				return nil
+			}
+			if f.s[f.i-1] == ']' {
+				return n
+			}
+		}
+	case '{':
+		f.i++
+		n := f.p.newNode(yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Line: f.line})
+		if f.skipSpace() < len(f.s) && f.s[f.i] == '}' {
+			f.i++
+			return n
+		}
+		for {
+			k := f.scalar(true)
+			if k == nil || k.Value == "<<" && k.Style == 0 {
+				return nil
+			}
+			f.skipSpace()
+			if f.i >= len(f.s) || f.s[f.i] != ':' || (f.i+1 < len(f.s) && f.s[f.i+1] != ' ') {
+				return nil
+			}
+			f.i++
+			v := f.node()
+			if v == nil {
+				return nil
+			}
+			n.Content = append(n.Content, k, v)
+			if !f.sep('}') {
+				return nil
+			}
+			if f.s[f.i-1] == '}' {
+				return n
+			}
+		}
+	}
+	return f.scalar(false)
+}
+
+func (f *flow) peekColon() bool {
+	j := f.i
+	for j < len(f.s) && f.s[j] == ' ' {
+		j++
+	}
+	return j < len(f.s) && f.s[j] == ':'
+}
+
+// sep consumes ", " (not before the closing bracket) or the closing bracket.
+func (f *flow) sep(end byte) bool {
+	f.skipSpace()
+	if f.i >= len(f.s) {
+		return false
+	}
+	switch f.s[f.i] {
+	case end:
+		f.i++
+		return true
+	case ',':
+		f.i++
+		f.skipSpace()
+		return f.i < len(f.s) && f.s[f.i] != end && f.s[f.i] != ','
+	}
+	return false
+}
+
+func (f *flow) scalar(key bool) *yaml.Node {
+	f.skipSpace()
+	if f.i >= len(f.s) {
+		return nil
+	}
+	if c := f.s[f.i]; c == '"' || c == '\'' {
+		v, after, ok := quoted(f.s[f.i:])
+		if !ok {
+			return nil
+		}
+		f.i = len(f.s) - len(after)
+		style := yaml.DoubleQuotedStyle
+		if c == '\'' {
+			style = yaml.SingleQuotedStyle
+		}
+		return f.p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v, Line: f.line})
+	}
+	start := f.i
+	for f.i < len(f.s) {
+		c := f.s[f.i]
+		if c == ',' || c == ']' || c == '}' || c == '[' || c == '{' || (c == ':' && (f.i+1 == len(f.s) || f.s[f.i+1] == ' ')) {
+			break
+		}
+		f.i++
+	}
+	v := strings.TrimRight(f.s[start:f.i], " ")
+	if v == "" || !plainOK(v, key) || strings.ContainsAny(v, "#") {
+		return nil
+	}
+	if f.i < len(f.s) && (f.s[f.i] == '[' || f.s[f.i] == '{') {
+		return nil
+	}
+	return f.p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: f.line})
+}
