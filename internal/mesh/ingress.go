@@ -218,6 +218,11 @@ type ProbeMiss struct {
 	// Liveness is the path of an httpGet livenessProbe on the serving
 	// container, which users often expect the load balancer to use.
 	Liveness string
+	// CustomHeaders is set when the container does have an httpGet
+	// readinessProbe on the serving port and GKE skips it only for its
+	// host or custom headers: the app has an HTTP health endpoint and
+	// was built with probes in mind, so "/" is less likely a surprise.
+	CustomHeaders bool
 }
 
 // GKEHealthCheckFor applies GKE's health check inference to a Service port
@@ -376,6 +381,7 @@ func probeMiss(w *Workload, target intstr.IntOrString, scheme corev1.URIScheme) 
 		miss.Reason = "has " + kind + " readinessProbe, and GKE only copies httpGet probes"
 	case !simpleHTTPProbe(p):
 		miss.Reason = "has an httpGet readinessProbe with a host or custom headers, which GKE does not copy"
+		miss.CustomHeaders = probeOnPort(p, cp)
 	case probeScheme(p) != scheme:
 		miss.Reason = fmt.Sprintf("has an httpGet readinessProbe with scheme %s, but the backend protocol is %s", probeScheme(p), scheme)
 	case !probeOnPort(p, cp):

@@ -6,9 +6,11 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
@@ -95,18 +97,47 @@ var (
 		},
 		Since: "0.1.0",
 	}
+	PartialAccess = &Rule{
+		Code: "MD0003", Name: "partial-access", Severity: finding.Warning, Area: "input",
+		Summary: "The credentials may not list a kind on the live cluster; rules that read it see less.",
+		Doc: Doc{
+			Mechanism: "In cluster mode meshdoctor lists every kind it analyzes. When RBAC forbids listing one (often Secrets, or Istio kinds for application teams), the rest is still analyzed, but rules that read that kind are skipped or see only part of the mesh, so their problems cannot be found.",
+			Symptom:   "No findings about the denied kind even when it is misconfigured: the result is incomplete, not clean.",
+			Fix:       "Grant get and list on the kind (a ClusterRole, or a Role per namespace), run with credentials that have them, or accept the gap with --ignore partial-access.",
+		},
+		Since: "0.1.0",
+	}
 )
 
 // Analyze runs rules over the model. A panic in one rule becomes an
 // internal-error finding and the others still run. Findings come back sorted
 // by file, line and rule.
 func Analyze(m *mesh.Model, rs []*Rule) []finding.Finding {
-	var out []finding.Finding
-	for _, r := range rs {
-		if r.Run == nil || !needsMet(m, r) {
-			continue
+	// Rules only read the model, so they run side by side; each keeps its
+	// own findings and the result is sorted, so output does not depend on
+	// scheduling.
+	results := make([][]finding.Finding, len(rs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = runOne(m, rs[i])
+			}
+		}()
+	}
+	for i, r := range rs {
+		if r.Run != nil && needsMet(m, r) {
+			work <- i
 		}
-		out = append(out, runOne(m, r)...)
+	}
+	close(work)
+	wg.Wait()
+	var out []finding.Finding
+	for _, fs := range results {
+		out = append(out, fs...)
 	}
 	Sort(out)
 	return out

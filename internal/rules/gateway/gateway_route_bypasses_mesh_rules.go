@@ -96,13 +96,20 @@ func runGatewayRouteBypassesMeshRules(p *rules.Pass) {
 			}
 			var meshVS []*mesh.VirtualService
 			var bypassed []string
+			unknown := 0
 			for _, mvs := range m.VirtualServicesForHost(d.Host) {
 				if mvs == gvs || !mvs.BindsMesh() || !namesHost(mvs, d.Host) {
 					continue
 				}
-				what := meshRouting(m, mvs, d)
+				what := meshRouting(m, mvs, d, m.SubsetIsWholeService)
 				if len(what) == 0 {
 					continue
+				}
+				if !podsInInput(m, d.Host) && len(meshRouting(m, mvs, d, policyFreeSubset(m))) == 0 {
+					// All that differs is a subset, and the host's pods
+					// are not in the input: whether another version runs
+					// (and so whether anything is bypassed) is unknown.
+					unknown++
 				}
 				meshVS = append(meshVS, mvs)
 				bypassed = append(bypassed, fmt.Sprintf("VirtualService %s/%s %s", mvs.Namespace, mvs.Name, strings.Join(what, ", ")))
@@ -114,6 +121,10 @@ func runGatewayRouteBypassesMeshRules(p *rules.Pass) {
 			f.Message = fmt.Sprintf("VirtualService %s/%s (gateways %s) routes %s traffic to %s without a subset, so gateway requests skip the mesh rules for %s: %s", gvs.Namespace, gvs.Name, strings.Join(bound, ", "), strings.Join(gvs.Spec.Hosts, ", "), d.Host, d.Host, strings.Join(bypassed, "; "))
 			f.Symptom = fmt.Sprintf("requests through the gateway go to any endpoint of %s, whatever its version, and get none of those rules, while in-mesh callers follow them", d.Host)
 			f.Fix = bypassFix(m, gvs, d, meshVS[0], bound)
+			if unknown == len(meshVS) {
+				f.Severity = finding.Info
+				f.Message += fmt.Sprintf("; the pods behind %s are not in the input, so whether versions outside the subset run is unknown", d.Host)
+			}
 			p.Report(f)
 		}
 	}
@@ -153,7 +164,7 @@ func meshOnlyRoute(r *istioapi.HTTPRoute) bool {
 // host beyond a plain route to it: the things a gateway route to the host
 // does not get. Features the gateway route already sets itself (its own
 // timeout, retries, fault…) are not counted.
-func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestination) []string {
+func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestination, whole wholeSubset) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -169,7 +180,7 @@ func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestinatio
 			if !appliesToMesh(r) {
 				continue
 			}
-			describeDests(m, mvs, httpDests(r), d.Host, len(r.Match) > 0, add)
+			describeDests(m, mvs, httpDests(r), d.Host, len(r.Match) > 0, whole, add)
 			if r.Fault != nil && gr.Fault == nil {
 				add("injects faults")
 			}
@@ -194,11 +205,11 @@ func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestinatio
 		}
 	case "tcp":
 		for _, r := range mvs.Spec.Tcp {
-			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, add)
+			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
 		}
 	case "tls":
 		for _, r := range mvs.Spec.Tls {
-			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, add)
+			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
 		}
 	}
 	return out
@@ -249,10 +260,42 @@ func plainDests(rs []*istioapi.RouteDestination) []dest {
 	return out
 }
 
-func describeDests(m *mesh.Model, mvs *mesh.VirtualService, ds []dest, host string, matched bool, add func(string)) {
+// wholeSubset tells whether routing to a subset of host (for clients in
+// clientNS) is the same as routing to the host.
+type wholeSubset func(clientNS, host, subset string) bool
+
+// policyFreeSubset treats every subset without its own traffic policy as
+// the whole host: what the routing would be if only one version ran.
+func policyFreeSubset(m *mesh.Model) wholeSubset {
+	return func(clientNS, host, subset string) bool {
+		s, _ := mesh.Subset(m.DestinationRuleFor(clientNS, host), subset)
+		return s == nil || s.TrafficPolicy == nil
+	}
+}
+
+// podsInInput: the host is a Service whose pods are in the input.
+func podsInInput(m *mesh.Model, host string) bool {
+	svc := m.ServiceByHost(host)
+	return svc != nil && len(m.ServiceWorkloads(svc)) > 0
+}
+
+func describeDests(m *mesh.Model, mvs *mesh.VirtualService, ds []dest, host string, matched bool, whole wholeSubset, add func(string)) {
 	verb := "routes"
 	if matched {
 		verb = "routes matching requests"
+	}
+	// A route to the host itself, or to a subset that today holds every
+	// pod of the host and adds no policy (bookinfo's productpage v1 with
+	// only v1 deployed), sends traffic exactly where the gateway's
+	// subset-less route does: nothing is bypassed.
+	same := true
+	for _, d := range ds {
+		if m.ResolveHost(d.host, mvs.Namespace) != host || (d.subset != "" && !whole(mvs.Namespace, host, d.subset)) {
+			same = false
+		}
+	}
+	if same {
+		return
 	}
 	for _, d := range ds {
 		switch {

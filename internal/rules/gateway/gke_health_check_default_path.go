@@ -151,7 +151,13 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 		}
 	}
 	for _, key := range order {
-		p.Report(healthCheckFinding(problems[key]))
+		f := healthCheckFinding(problems[key])
+		if problems[key].miss.CustomHeaders {
+			// A deliberate HTTP probe GKE cannot copy: worth knowing, but
+			// such apps usually answer "/" too (Online Boutique's frontend).
+			f.Severity = finding.Info
+		}
+		p.Report(f)
 	}
 }
 

@@ -3,6 +3,9 @@
 //
 //	subset: v3   # want: subset-not-found "subset v3"
 //
+// A want may pin the finding's severity, for rules whose severity depends
+// on the case: `# want: subset-selects-no-pods@info "subset v3"`.
+//
 // A finding without a matching want is a false positive; a want without a
 // finding is a miss. Every rule needs at least one file with a want
 // (positive case) and one without (negative case).
@@ -29,7 +32,7 @@ import (
 
 var (
 	wantRE    = regexp.MustCompile(`#\s*want:\s*(.*)$`)
-	wantItem  = regexp.MustCompile(`([a-z0-9-]+)(?:\s+"((?:[^"\\]|\\.)*)")?`)
+	wantItem  = regexp.MustCompile(`([a-z0-9-]+)(?:@(error|warning|info))?(?:\s+"((?:[^"\\]|\\.)*)")?`)
 	optionsRE = regexp.MustCompile(`^#\s*options:\s*(.*)$`)
 )
 
@@ -37,6 +40,7 @@ type want struct {
 	file string
 	line int
 	rule string
+	sev  string // "" for any severity
 	re   *regexp.Regexp
 	raw  string
 }
@@ -95,9 +99,9 @@ func parse(t *testing.T, file string) ([]*want, map[string]string) {
 			continue
 		}
 		for _, it := range wantItem.FindAllStringSubmatch(m[1], -1) {
-			w := &want{file: file, line: line, rule: it[1], raw: it[0]}
-			if it[2] != "" {
-				re, err := regexp.Compile(strings.ReplaceAll(it[2], `\"`, `"`))
+			w := &want{file: file, line: line, rule: it[1], sev: it[2], raw: it[0]}
+			if it[3] != "" {
+				re, err := regexp.Compile(strings.ReplaceAll(it[3], `\"`, `"`))
 				if err != nil {
 					t.Fatalf("%s:%d: bad want regexp: %v", file, line, err)
 				}
@@ -188,6 +192,9 @@ func claim(wants []*want, f finding.Finding) bool {
 			continue
 		}
 		if w.re != nil && !w.re.MatchString(f.Message) {
+			continue
+		}
+		if w.sev != "" && w.sev != f.Severity.String() {
 			continue
 		}
 		w.line = 0

@@ -100,11 +100,16 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 			}
 			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
 			if !used[dr.Host+"|"+s.Name] {
-				f.Severity = finding.Warning
+				// No route sends traffic to it: nothing fails yet. Defining
+				// subsets ahead of the versions that will serve them is
+				// common (Istio's own bookinfo destination-rule-all.yaml
+				// lists ratings v2-mysql-vm, served by a VM), so this is
+				// only information until a route uses the subset.
+				f.Severity = finding.Info
 			}
 			f.Message = fmt.Sprintf("subset %q of DestinationRule %s/%s selects %s, but none of the pods behind Service %s/%s has these labels: %s", s.Name, dr.Namespace, dr.Name, labelString(s.Labels), svc.Namespace, svc.Name, actualLabels(s.Labels, ws))
 			f.Symptom = fmt.Sprintf("requests routed to subset %s get HTTP 503 with response flag UH (no healthy upstream)", s.Name)
-			if f.Severity == finding.Warning {
+			if f.Severity == finding.Info {
 				f.Symptom += " once a route uses it (none in the input does yet)"
 			}
 			f.Fix = fmt.Sprintf("make the labels of subset %q match the pod template labels of the workload that serves it, e.g.\n  subsets:\n  - name: %s\n    labels:\n%s", s.Name, s.Name, suggestLabels(s.Labels, ws))
