@@ -35,6 +35,27 @@ const (
 	ControlPlaneObjects = 6 // istio-system Namespace, istiod, mesh ConfigMap, ingress gateway Deployment and Service, credential Secret
 )
 
+// FindingsPerPlant is how many findings one plant of a rule yields: the GKE
+// plant leaves both versions' Deployments without a readiness probe, and
+// the rule reports each serving workload.
+var FindingsPerPlant = map[string]int{"gke-health-check-default-path": 2}
+
+// Expected returns the findings a planted mesh must produce, by rule.
+func Expected(plants map[string]int) map[string]int {
+	out := map[string]int{}
+	for r, n := range plants {
+		if n == 0 {
+			continue
+		}
+		per := FindingsPerPlant[r]
+		if per == 0 {
+			per = 1
+		}
+		out[r] = n * per
+	}
+	return out
+}
+
 // Plantable lists the rules Generate can plant, in a stable order.
 func Plantable() []string {
 	names := make([]string, 0, len(planters))
@@ -346,13 +367,14 @@ func nginxConf(s *service, svcs []*service) string {
 }
 
 func writeService(b *bufio.Writer, s *service) {
-	for _, v := range []string{"v1", s.v2Label} {
+	for _, v := range []string{"v1", "v2"} {
 		writeDeployment(b, s, v)
 	}
 	port := 8080
 	portSpec := fmt.Sprintf("  - name: %s\n    port: %d\n    targetPort: http", s.portName, port)
 	if s.serverFirst {
-		portSpec += "\n  - port: 3306\n    targetPort: 3306"
+		// 3306 itself Istio already treats as TCP; a replica port is not.
+		portSpec += "\n  - port: 3307\n    targetPort: 3306"
 	}
 	fmt.Fprintf(b, `---
 apiVersion: v1
@@ -424,8 +446,10 @@ spec:
 }
 
 func writeDeployment(b *bufio.Writer, s *service, version string) {
+	// Per-workload plants go on v1 only, so each yields one finding.
+	planted := version == "v1"
 	annotations := ""
-	if !s.rewriteProbes {
+	if !s.rewriteProbes && planted {
 		annotations = "\n      annotations:\n        sidecar.istio.io/rewriteAppHTTPProbers: \"false\""
 	}
 	probe := "\n        readinessProbe:\n          httpGet: {path: /healthz, port: http}"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prints meshdoctor's end-to-end numbers on generated meshes: objects, wall
+# time, CPU time, peak RSS and findings (every rule on every kind; a known
+# number of planted misconfigurations, checked). If istioctl is on PATH, it
+# also times `istioctl analyze --use-kube=false` on the same files.
+# Usage: hack/bench.sh [sizes...]   sizes are NAMESPACESxSERVICES (5 objects a service)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${*:-"4x48 20x100 100x100 100x200"}
+work=${BENCH_DIR:-${TMPDIR:-/tmp}/meshdoctor-bench}
+mkdir -p "$work"
+go build -o "$work/meshdoctor" ./cmd/meshdoctor
+go build -o "$work/meshgen" ./cmd/meshgen
+plants="-plant subset-not-found=3 -plant mtls-mode-conflict=3 -plant nginx-upstream-http10=3 -plant gateway-route-bypasses-mesh-rules=3"
+TIMEFORMAT=%U+%S
+printf '%-10s %9s %9s %9s %9s %9s %9s  %s\n' size objects wall_ms cpu_s load_ms rules_ms rss_mb findings
+for s in $sizes; do
+  ns=${s%x*}; svc=${s#*x}
+  dir=$work/mesh-$s
+  [ -f "$dir/istio-system.yaml" ] || "$work/meshgen" -o "$dir" -namespaces "$ns" -services "$svc" $plants >/dev/null
+  cpu=$( { time "$work/meshdoctor" analyze --stats -o json "$dir" >"$work/out.json" 2>"$work/stats.txt" || true; } 2>&1 )
+  cpu=$(echo "$cpu" | tail -1 | awk -F+ '{printf "%.2f", $1+$2}')
+  st=$(grep '^stats:' "$work/stats.txt")
+  get() { echo "$st" | tr ' ' '\n' | sed -n "s/^$1=//p" | tr -d 'ms'; }
+  findings=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(f["rule"] for f in d["findings"]); print(" ".join("%s=%d"%kv for kv in sorted(c.items())))' "$work/out.json" 2>/dev/null || get findings)
+  printf '%-10s %9s %9s %9s %9s %9s %9s  %s\n' "$s" "$(get objects)" "$(get total)" "$cpu" "$(get load)" "$(get rules)" "$(get peak_rss_mb)" "$findings"
+  if command -v istioctl >/dev/null; then
+    t0=$(date +%s%N); istioctl analyze --use-kube=false --recursive "$dir" >/dev/null 2>&1 || true; t1=$(date +%s%N)
+    echo "           istioctl analyze --use-kube=false: $(( (t1-t0)/1000000 )) ms"
+  fi
+done
+echo "(3 of each planted kind per size; expected: 3 findings per rule)"
