@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test demo docs fmt vet fuzz bench
+.PHONY: all build test demo docs fmt vet fuzz bench gobench
 
 all: build test
 
@@ -10,8 +10,11 @@ build:
 	$(GO) build -o bin/meshdoctor ./cmd/meshdoctor
 
 # Every test: unit, rule testdata, golden outputs, examples, docs freshness.
+# The internal/cluster tests run a real etcd + kube-apiserver: built from
+# source once by hack/kube-assets.sh (cached; 15-25 min cold).
 test:
-	$(GO) test ./...
+	@assets=$$(hack/kube-assets.sh) || { echo "make test: hack/kube-assets.sh failed to build etcd/kube-apiserver" >&2; exit 1; }; \
+	KUBEBUILDER_ASSETS="$$assets" $(GO) test ./...
 
 demo:
 	$(GO) run ./cmd/meshdoctor analyze ./examples
@@ -27,3 +30,11 @@ vet:
 
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+
+# End-to-end numbers on generated meshes (objects, wall, CPU, peak RSS, findings).
+bench:
+	bash hack/bench.sh
+
+# Go benchmarks: load, model, per-rule, analysis and report at 1k/10k/100k objects.
+gobench:
+	$(GO) test ./internal/analysis -run '^$$' -bench . -benchmem -benchtime 3x

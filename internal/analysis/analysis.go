@@ -22,6 +22,17 @@ type Options struct {
 	Rules  []*rules.Rule
 	Mesh   mesh.Options
 	Ignore []Ignore
+	// Denied lists kinds a live cluster would not let meshdoctor read;
+	// each becomes a partial-access finding.
+	Denied []Denied
+}
+
+// Denied is a kind the credentials may not list (RBAC).
+type Denied struct {
+	Group, Kind string
+	Resource    string // plural resource name (virtualservices)
+	Namespace   string // "" when denied cluster-wide
+	Reason      string
 }
 
 // Ignore silences a rule everywhere, or only on one resource.
@@ -72,6 +83,7 @@ func Run(loaded *manifest.Result, opts Options) *Result {
 	res.ModelTime = time.Since(start)
 	start = time.Now()
 	fs := problemFindings(loaded.Problems)
+	fs = append(fs, deniedFindings(opts.Denied, opts.Rules)...)
 	fs = append(fs, rules.Analyze(m, opts.Rules)...)
 	res.RulesTime = time.Since(start)
 	rules.Sort(fs)

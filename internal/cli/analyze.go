@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
 	"github.com/meshdoctor/meshdoctor/internal/catalog"
@@ -24,24 +26,47 @@ type analyzeFlags struct {
 	ignore       []string
 	meshConfig   string
 	istioVersion string
-	namespace    string
 	noColor      bool
 	cpuProfile   string
 	memProfile   string
 	stats        bool
+
+	// Live clusters.
+	kube          *genericclioptions.ConfigFlags
+	kubeOverlay   bool
+	allNamespaces bool
+	noSecrets     bool
+	onlyNew       bool
 }
 
 func newAnalyze(streams IO) *cobra.Command {
-	var f analyzeFlags
+	f := analyzeFlags{kube: genericclioptions.NewConfigFlags(true)}
 	cmd := &cobra.Command{
 		Use:   "analyze [PATH|-]...",
-		Short: "Analyze manifests (files, directories, or - for stdin)",
+		Short: "Analyze manifests (files, directories, stdin) or a live cluster",
+		Long: `Analyze manifests, a live cluster, or a cluster with manifests applied on top.
+
+  no PATH            the cluster of the current kubeconfig context (or the pod's
+                     service account inside a cluster), every namespace it may read
+  PATH... | -        files, directories (recursive) or standard input
+  --kube PATH...     the cluster as it would be after kubectl apply -f PATH...:
+                     findings already present in the cluster are marked
+                     (pre-existing); --only-new reports only the others
+
+Reading a cluster only uses get and list. TLS Secrets are read only when a
+Gateway or DestinationRule names them, to check their certificates; private
+keys are never kept or printed (--no-secrets skips them). A kind the
+credentials may not list is reported once (partial-access) and the rest is
+analyzed.`,
 		Example: `  meshdoctor analyze ./k8s/
   helm template . | meshdoctor analyze -
   meshdoctor analyze -o sarif ./k8s > meshdoctor.sarif
-  meshdoctor analyze --fail-on warning --ignore gke-health-check-default-path ./k8s`,
+  meshdoctor analyze --fail-on warning --ignore gke-health-check-default-path ./k8s
+  meshdoctor analyze                               # the current kubeconfig context
+  meshdoctor analyze -n shop --context prod
+  meshdoctor analyze --kube --only-new ./changes/  # what would applying this break?`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAnalyze(streams, f, args)
+			return runAnalyze(cmd.Context(), streams, f, args, cmd.Flags().Changed("namespace"))
 		},
 	}
 	fl := cmd.Flags()
@@ -50,11 +75,20 @@ func newAnalyze(streams IO) *cobra.Command {
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "silence a rule: RULE or RULE=Kind/namespace/name (repeatable)")
 	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
 	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version to check against (default: from istiod's image in the input)")
-	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace for objects that do not set one, as kubectl apply -n would")
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for bug reports)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file (for bug reports)")
 	fl.BoolVar(&f.stats, "stats", false, "print phase timings and peak memory to stderr")
+	fl.BoolVar(&f.kubeOverlay, "kube", false, "analyze the live cluster with the given files applied on top (what if I apply this?)")
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
+	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read the TLS Secrets Gateways and DestinationRules reference")
+	fl.BoolVar(&f.onlyNew, "only-new", false, "with --kube: drop findings the cluster already has (gate CI on new problems)")
+	// kubectl's own flags: --kubeconfig, --context, -n, --as, --request-timeout…
+	f.kube.AddFlags(fl)
+	// One -n for both modes: for files it places objects without a
+	// namespace (as kubectl apply -n would), for a cluster it limits what
+	// is read.
+	fl.Lookup("namespace").Usage = "files: namespace for objects that set none (default \"default\"); cluster: read only this namespace"
 	return cmd
 }
 
@@ -62,7 +96,7 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
 }
 
-func runAnalyze(streams IO, f analyzeFlags, args []string) error {
+func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool) error {
 	if f.cpuProfile != "" {
 		fh, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -113,19 +147,34 @@ func runAnalyze(streams IO, f analyzeFlags, args []string) error {
 		}
 		opts.Mesh.MeshConfig = b
 	}
-	if len(args) == 0 {
-		return usageErr("no input: give files or directories, or - to read standard input (live clusters: see 'meshdoctor analyze --help')")
+	if f.onlyNew && (!f.kubeOverlay || len(args) == 0) {
+		return usageErr("--only-new needs --kube and files: it keeps the findings applying them would add")
+	}
+	namespace := ""
+	if f.kube.Namespace != nil {
+		namespace = *f.kube.Namespace
 	}
 	loadStart := time.Now()
-	loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: f.namespace, Stdin: streams.In})
-	loadTime := time.Since(loadStart)
-	if err != nil {
-		return usageErr("%v", err)
+	var res *analysis.Result
+	if len(args) > 0 && !f.kubeOverlay {
+		if namespace == "" {
+			namespace = "default"
+		}
+		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In})
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if len(loaded.Objects) == 0 && len(loaded.Problems) == 0 {
+			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
+		}
+		res = analysis.Run(loaded, opts)
+	} else {
+		var err error
+		if res, err = analyzeCluster(ctx, streams, f, args, namespaceSet, opts); err != nil {
+			return err
+		}
 	}
-	if len(loaded.Objects) == 0 && len(loaded.Problems) == 0 {
-		return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
-	}
-	res := analysis.Run(loaded, opts)
+	loadTime := time.Since(loadStart) - res.ModelTime - res.RulesTime
 	color := streams.OutTTY && !f.noColor && streams.Getenv("NO_COLOR") == "" && streams.Getenv("TERM") != "dumb"
 	reportStart := time.Now()
 	if err := report.Write(streams.Out, f.output, res, report.Options{Color: color, Version: Version, Rules: catalog.All()}); err != nil {

@@ -50,7 +50,8 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("--ignore for another resource must not silence: exit %d", code)
 	}
 	for _, args := range [][]string{
-		{"analyze"},
+		{"analyze", "--kubeconfig", "/does/not/exist"},
+		{"analyze", "--only-new", "-"},
 		{"analyze", "-o", "xml", "-"},
 		{"analyze", "--fail-on", "fatal", "-"},
 		{"analyze", "--ignore", "no-such-rule", "-"},

@@ -7,4 +7,5 @@ var Rules = []*rules.Rule{
 	SubsetNotFound,
 	UnnamedPortL7Rules,
 	SubsetSelectsNoPods,
+	PodsNotReadyBehindRoute,
 }

@@ -9,4 +9,6 @@ var Rules = []*rules.Rule{
 	NginxUpstreamHTTP10,
 	ServerFirstProtocolSniffed,
 	InitContainerBeforeProxy,
+	SidecarMissing,
+	ProxyVersionSkew,
 }

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/cluster"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
+
+// requestTimeout bounds each API request when --request-timeout is unset,
+// so an unreachable server ends in a message instead of a hang.
+const requestTimeout = 60 * time.Second
+
+// analyzeCluster reads the live cluster (and, with --kube, overlays the
+// files in args) and analyzes it.
+func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool, opts analysis.Options) (*analysis.Result, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := f.kube.ToRESTConfig()
+	if err != nil {
+		return nil, clusterErr(err)
+	}
+	// Without any kubeconfig client-go falls back to localhost:8080;
+	// say what is missing instead of "connection refused".
+	if raw, err := f.kube.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 && (f.kube.APIServer == nil || *f.kube.APIServer == "") {
+		if _, err := rest.InClusterConfig(); err != nil {
+			return nil, clusterErr(clientcmd.ErrEmptyConfig)
+		}
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = requestTimeout
+	}
+	scope := ""
+	if namespaceSet && !f.allNamespaces {
+		scope = *f.kube.Namespace
+	}
+	copts := cluster.Options{Namespace: scope, Secrets: !f.noSecrets}
+	if streams.ErrTTY {
+		copts.Progress = streams.Err
+	}
+	live, err := cluster.Load(ctx, cfg, copts)
+	if err != nil {
+		return nil, clusterErr(err)
+	}
+	for _, d := range live.Denied {
+		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Reason: d.Reason})
+	}
+	if len(args) == 0 {
+		if len(live.Objects) == 0 && len(live.Denied) == 0 {
+			where := "the cluster"
+			if scope != "" {
+				where = "namespace " + scope + " (does it exist?)"
+			}
+			return nil, usageErr("no resources meshdoctor analyzes in %s at %s", where, live.Host)
+		}
+		return analysis.Run(live.Result, opts), nil
+	}
+	// Files without a namespace land where kubectl apply would put them:
+	// -n, else the context's namespace.
+	defNS := ""
+	if namespaceSet {
+		defNS = *f.kube.Namespace
+	} else if ns, _, err := f.kube.ToRawKubeConfigLoader().Namespace(); err == nil {
+		defNS = ns
+	}
+	files, err := manifest.Load(args, manifest.Options{DefaultNamespace: defNS, Stdin: streams.In})
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	res := analysis.Run(cluster.Overlay(live.Result, files), opts)
+	baseline := analysis.Run(live.Result, opts)
+	analysis.MarkPreExisting(res, baseline)
+	if f.onlyNew {
+		res.DropPreExisting()
+	}
+	return res, nil
+}
+
+// clusterErr turns client and API errors into one line and exit code 2.
+func clusterErr(err error) error {
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		return usageErr("no cluster to analyze: no kubeconfig (set KUBECONFIG or --kubeconfig) and not running in a pod; to analyze files, give their paths")
+	case clientcmd.IsConfigurationInvalid(err):
+		return usageErr("kubeconfig: %v", err)
+	}
+	var ce *cluster.Error
+	if errors.As(err, &ce) {
+		return usageErr("%s", oneLine(ce.Error()))
+	}
+	return usageErr("%s", oneLine(fmt.Sprint(err)))
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
