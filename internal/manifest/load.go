@@ -19,6 +19,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Options tune a Load.
@@ -338,7 +339,9 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		if v.Kind != yaml.ScalarNode {
 			return ""
 		}
-		return v.Value
+		// A copy: node values point into the document's text, which
+		// must not stay alive with the object.
+		return strings.Clone(v.Value)
 	}
 	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, src: src, item: item}
 	if o.Kind == "" {
@@ -379,8 +382,10 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 	if k.clustered {
 		o.Namespace = ""
 	}
-	o.Labels = stringMap(n, "metadata", "labels")
-	o.Annotations = stringMap(n, "metadata", "annotations")
+	if !known {
+		o.Labels = stringMap(n, "metadata", "labels")
+		o.Annotations = stringMap(n, "metadata", "annotations")
+	}
 	if !known {
 		g := o.Group()
 		if g == "" {
@@ -416,6 +421,13 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		}
 	}
 	o.Typed = typedObj
+	// Share the typed object's metadata maps rather than holding copies.
+	if meta, ok := typedObj.(metav1.Object); ok {
+		o.Labels, o.Annotations = meta.GetLabels(), meta.GetAnnotations()
+	} else {
+		o.Labels = stringMap(n, "metadata", "labels")
+		o.Annotations = stringMap(n, "metadata", "annotations")
+	}
 	if k.spec != nil {
 		if _, spec := lookup(n, "spec"); spec != nil {
 			for _, u := range unknownFields(spec, k.spec(typedObj).Descriptor(), "spec", 0) {
@@ -456,7 +468,7 @@ func stringMap(n *yaml.Node, path ...any) map[string]string {
 	m := make(map[string]string, len(v.Content)/2)
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		if val := deref(v.Content[i+1]); val != nil && val.Kind == yaml.ScalarNode {
-			m[v.Content[i].Value] = val.Value
+			m[strings.Clone(v.Content[i].Value)] = strings.Clone(val.Value)
 		}
 	}
 	return m
