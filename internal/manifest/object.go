@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -157,6 +158,25 @@ func (o *Object) Pos(path ...any) Position {
 		n = v
 	}
 	return Position{File: o.File, Line: line}
+}
+
+// PathString renders a Pos path the way kubectl explain and the docs write
+// it, e.g. spec.trafficPolicy.portLevelSettings[0].tls, for messages that
+// tell the user which field to change.
+func PathString(path []any) string {
+	var b strings.Builder
+	for _, s := range path {
+		switch v := s.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String()
 }
 
 // ValuePos is Pos for a field's value rather than its key: for a block

@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
+
+	"github.com/meshdoctor/meshdoctor/internal/spelling"
 )
 
 type unknownField struct {
@@ -66,35 +68,16 @@ func opaque(md protoreflect.MessageDescriptor) bool {
 	return md.ParentFile().Package() == "google.protobuf"
 }
 
-// closest returns the field whose JSON name is within two edits of key.
+// closest returns the field whose JSON name is within two edits of key,
+// ignoring case: a mistyped capital is still the same field.
 func closest(key string, fields protoreflect.FieldDescriptors) string {
-	best, bestD := "", 3
-	for i := 0; i < fields.Len(); i++ {
-		name := fields.Get(i).JSONName()
-		if d := editDistance(strings.ToLower(key), strings.ToLower(name)); d < bestD {
-			best, bestD = name, d
+	lowered := make([]string, fields.Len())
+	name := make(map[string]string, fields.Len())
+	for i := range lowered {
+		lowered[i] = strings.ToLower(fields.Get(i).JSONName())
+		if _, ok := name[lowered[i]]; !ok {
+			name[lowered[i]] = fields.Get(i).JSONName()
 		}
 	}
-	return best
-}
-
-// editDistance is the Levenshtein distance.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return name[spelling.Closest(strings.ToLower(key), lowered, 2)]
 }

@@ -58,6 +58,12 @@ func (m *Model) LookupHost(fqdn string) Destination {
 // ServiceByHost returns the Kubernetes Service with that FQDN.
 func (m *Model) ServiceByHost(fqdn string) *Service { return m.servicesByHost[fqdn] }
 
+// Service returns Service ns/name, as Kubernetes references name it (an
+// Ingress backend, a DNS name split into its labels).
+func (m *Model) Service(ns, name string) *Service {
+	return m.servicesByHost[name+"."+ns+".svc."+m.ClusterDomain]
+}
+
 // ServiceNamespace returns the namespace of a cluster-local FQDN
 // (name.ns.svc.<domain>), or "".
 func (m *Model) ServiceNamespace(fqdn string) string {

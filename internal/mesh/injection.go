@@ -110,7 +110,7 @@ func (m *Model) Meshed(w *Workload) bool {
 func ProxyImageVersion(w *Workload) string {
 	for _, cs := range [][]string{containerImages(w, false), containerImages(w, true)} {
 		for _, img := range cs {
-			if v := imageVersion(img); v != "" {
+			if v := ImageTag(img); v != "" {
 				return v
 			}
 		}

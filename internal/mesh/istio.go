@@ -198,7 +198,7 @@ func (m *Model) readIstio(override string) IstioInfo {
 				continue
 			}
 			info.Istiod = w
-			if v, ok := ParseVersion(imageVersion(c.Image)); ok {
+			if v, ok := ParseVersion(ImageTag(c.Image)); ok {
 				info.Version, info.VersionKnown = v, true
 				info.VersionSource = "image " + c.Image + " of Deployment " + w.Namespace + "/" + w.Name
 			}
@@ -245,17 +245,6 @@ func (m *Model) readIstio(override string) IstioInfo {
 		info.Version, info.VersionKnown, info.VersionSource = v, true, "--istio-version"
 	}
 	return info
-}
-
-func imageVersion(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	i := strings.LastIndexByte(image, ':')
-	if i < 0 || strings.Contains(image[i:], "/") {
-		return ""
-	}
-	return image[i+1:]
 }
 
 // FeatureFlag is the value an istiod feature flag has in this install and

@@ -2,7 +2,8 @@ package mesh
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -93,7 +94,7 @@ func (m *Model) ServiceReferences(w *Workload) []HostReference {
 					continue
 				}
 				if cm := cmData(ef.ConfigMapRef.Name); cm != nil {
-					for _, k := range refSortedKeys(cm.Data) {
+					for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 						add(cm.Data[k], ef.Prefix+k, fmt.Sprintf("key %s of ConfigMap %s/%s (envFrom of container %q)", k, cm.Namespace, cm.Name, c.Name), cm.Object, []any{"data", k})
 					}
 				}
@@ -254,7 +255,7 @@ func (m *Model) parseServiceRef(tok, ns string, hinted bool) (svc *Service, port
 	default:
 		return nil, 0, false, false
 	}
-	svc = m.ServiceByHost(name + "." + namespace + ".svc." + m.ClusterDomain)
+	svc = m.Service(namespace, name)
 	if svc == nil {
 		return nil, 0, false, false
 	}
@@ -282,13 +283,4 @@ func refDNSLabel(l string) bool {
 		}
 	}
 	return true
-}
-
-func refSortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

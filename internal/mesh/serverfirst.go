@@ -1,8 +1,6 @@
 package mesh
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -60,21 +58,6 @@ var serverFirstImages = map[string]struct {
 	"dovecot":        {"IMAP", 143},
 }
 
-// imageBase is the repository's last path element without tag or digest:
-// "docker.io/bitnami/mysql:8.0" -> "mysql".
-func imageBase(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, '/'); i >= 0 {
-		image = image[i+1:]
-	}
-	if i := strings.IndexByte(image, ':'); i >= 0 {
-		image = image[:i]
-	}
-	return strings.ToLower(image)
-}
-
 // ServerFirstProtocol tells whether traffic to Service port sp lands on a
 // server-first protocol: the container it reaches on workload w runs a
 // known server-first image on that protocol's port, or (w nil or no image
@@ -87,13 +70,13 @@ func ServerFirstProtocol(sp *corev1.ServicePort, w *Workload) (ServerFirst, bool
 			// The port is not declared: the app container is the one
 			// whose image says what it serves, if only one does.
 			for i := range w.PodSpec.Containers {
-				if img, known := serverFirstImages[imageBase(w.PodSpec.Containers[i].Image)]; known && img.port == port {
+				if img, known := serverFirstImages[ImageName(w.PodSpec.Containers[i].Image)]; known && img.port == port {
 					c = &w.PodSpec.Containers[i]
 				}
 			}
 		}
 		if ok && c != nil {
-			if img, known := serverFirstImages[imageBase(c.Image)]; known && img.port == port {
+			if img, known := serverFirstImages[ImageName(c.Image)]; known && img.port == port {
 				return ServerFirst{Protocol: img.protocol, Evidence: "container " + c.Name + " runs " + c.Image + " on port " + itoa(uint32(port)), ByImage: true}, true
 			}
 		}

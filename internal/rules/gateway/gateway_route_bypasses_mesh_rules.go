@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	istioapi "istio.io/api/networking/v1alpha3"
@@ -23,20 +24,7 @@ var GatewayRouteBypassesMeshRules = &rules.Rule{
 		Mechanism: "A proxy picks a VirtualService by the request's Host header and by where it runs: the gateway uses only VirtualServices bound to its Gateway, for the external host (e.g. myapp.com); sidecars use those bound to \"mesh\". When the gateway VirtualService routes to helloworld without a subset, the gateway's Envoy sends the request straight to helloworld's endpoints, so the routing that a mesh-bound VirtualService for helloworld defines (subsets, weighted splits, header matches, fault injection, retries, timeouts, rewrites, mirrors) is never applied to gateway traffic. DestinationRule traffic policies still apply; VirtualService routing does not chain.",
 		Symptom:   "Internal callers follow the mesh rules (e.g. all go to subset v1), while requests through the ingress gateway are spread over all endpoints of the service (canary and retired versions included) and get none of the faults, retries or timeouts set for the host.",
 		Fix:       "Put the rules into the gateway VirtualService's route (name the subset, copy the split), or merge both VirtualServices into one bound to the Gateway and to mesh (gateways: [mesh, <gateway>], hosts: [<external host>, <service>]) with matches restricted per gateway.",
-		Before: `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: myapp
-spec:
-  hosts: ["myapp.com"]
-  gateways: [myapp-gateway]
-  http:
-  - match:
-    - uri: {prefix: /hello}
-    route:
-    - destination:
-        host: helloworld.default.svc.cluster.local
----
+		Before: myappGatewayRoute + `---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -49,20 +37,7 @@ spec:
         host: helloworld.default.svc.cluster.local
         subset: v1
 `,
-		After: `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: myapp
-spec:
-  hosts: ["myapp.com"]
-  gateways: [myapp-gateway]
-  http:
-  - match:
-    - uri: {prefix: /hello}
-    route:
-    - destination:
-        host: helloworld.default.svc.cluster.local
-        subset: v1
+		After: myappGatewayRoute + `        subset: v1
 # or one VirtualService for both:
 #   hosts: [myapp.com, helloworld.default.svc.cluster.local]
 #   gateways: [mesh, myapp-gateway]
@@ -80,6 +55,23 @@ spec:
 	Run: runGatewayRouteBypassesMeshRules,
 }
 
+// myappGatewayRoute is the gateway VirtualService of the example up to
+// where the fix changes it; Before and After go on from there.
+const myappGatewayRoute = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: myapp
+spec:
+  hosts: ["myapp.com"]
+  gateways: [myapp-gateway]
+  http:
+  - match:
+    - uri: {prefix: /hello}
+    route:
+    - destination:
+        host: helloworld.default.svc.cluster.local
+`
+
 func runGatewayRouteBypassesMeshRules(p *rules.Pass) {
 	m := p.Model
 	for _, gvs := range m.VirtualServices {
@@ -91,7 +83,7 @@ func runGatewayRouteBypassesMeshRules(p *rules.Pass) {
 			if d.Mirror || d.Destination.Subset != "" {
 				continue
 			}
-			if d.HTTP != nil && meshOnlyRoute(d.HTTP) {
+			if d.HTTP != nil && slices.Equal(gvs.RouteGateways(d.HTTP), []string{"mesh"}) {
 				continue // this route is restricted to sidecars
 			}
 			var meshVS []*mesh.VirtualService
@@ -141,25 +133,6 @@ func namesHost(v *mesh.VirtualService, host string) bool {
 	return false
 }
 
-// meshOnlyRoute reports whether every match of an HTTP route is limited to
-// the "mesh" gateway (a match's gateways override the VirtualService's).
-func meshOnlyRoute(r *istioapi.HTTPRoute) bool {
-	if len(r.Match) == 0 {
-		return false
-	}
-	for _, mt := range r.Match {
-		if len(mt.Gateways) == 0 {
-			return false
-		}
-		for _, g := range mt.Gateways {
-			if g != "mesh" {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // meshRouting describes what a mesh VirtualService does for traffic to the
 // host beyond a plain route to it: the things a gateway route to the host
 // does not get. Features the gateway route already sets itself (its own
@@ -177,10 +150,10 @@ func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestinatio
 	case "http":
 		gr := d.HTTP
 		for _, r := range mvs.Spec.Http {
-			if !appliesToMesh(r) {
+			if !slices.Contains(mvs.RouteGateways(r), "mesh") {
 				continue
 			}
-			describeDests(m, mvs, httpDests(r), d.Host, len(r.Match) > 0, whole, add)
+			describeDests(m, mvs, routeDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
 			if r.Fault != nil && gr.Fault == nil {
 				add("injects faults")
 			}
@@ -205,33 +178,14 @@ func meshRouting(m *mesh.Model, mvs *mesh.VirtualService, d mesh.RouteDestinatio
 		}
 	case "tcp":
 		for _, r := range mvs.Spec.Tcp {
-			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
+			describeDests(m, mvs, routeDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
 		}
 	case "tls":
 		for _, r := range mvs.Spec.Tls {
-			describeDests(m, mvs, plainDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
+			describeDests(m, mvs, routeDests(r.Route), d.Host, len(r.Match) > 0, whole, add)
 		}
 	}
 	return out
-}
-
-// appliesToMesh: a route whose matches all name gateways other than mesh
-// does not apply to sidecars.
-func appliesToMesh(r *istioapi.HTTPRoute) bool {
-	if len(r.Match) == 0 {
-		return true
-	}
-	for _, mt := range r.Match {
-		if len(mt.Gateways) == 0 {
-			return true
-		}
-		for _, g := range mt.Gateways {
-			if g == "mesh" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // dest is a route destination of any protocol.
@@ -240,21 +194,15 @@ type dest struct {
 	weight       int32
 }
 
-func httpDests(r *istioapi.HTTPRoute) []dest {
-	var out []dest
-	for _, rd := range r.Route {
-		if rd.Destination != nil {
-			out = append(out, dest{rd.Destination.Host, rd.Destination.Subset, rd.Weight})
-		}
-	}
-	return out
-}
-
-func plainDests(rs []*istioapi.RouteDestination) []dest {
+// routeDests lists the destinations of an HTTP, TCP or TLS route.
+func routeDests[R interface {
+	GetDestination() *istioapi.Destination
+	GetWeight() int32
+}](rs []R) []dest {
 	var out []dest
 	for _, rd := range rs {
-		if rd.Destination != nil {
-			out = append(out, dest{rd.Destination.Host, rd.Destination.Subset, rd.Weight})
+		if d := rd.GetDestination(); d != nil {
+			out = append(out, dest{d.Host, d.Subset, rd.GetWeight()})
 		}
 	}
 	return out
@@ -333,24 +281,24 @@ func modelRoute(mvs *mesh.VirtualService, protocol string) []dest {
 	case "http":
 		var first []dest
 		for _, r := range mvs.Spec.Http {
-			if !appliesToMesh(r) {
+			if !slices.Contains(mvs.RouteGateways(r), "mesh") {
 				continue
 			}
 			if first == nil {
-				first = httpDests(r)
+				first = routeDests(r.Route)
 			}
 			if len(r.Match) == 0 {
-				return httpDests(r)
+				return routeDests(r.Route)
 			}
 		}
 		return first
 	case "tcp":
 		if len(mvs.Spec.Tcp) > 0 {
-			return plainDests(mvs.Spec.Tcp[len(mvs.Spec.Tcp)-1].Route)
+			return routeDests(mvs.Spec.Tcp[len(mvs.Spec.Tcp)-1].Route)
 		}
 	case "tls":
 		if len(mvs.Spec.Tls) > 0 {
-			return plainDests(mvs.Spec.Tls[len(mvs.Spec.Tls)-1].Route)
+			return routeDests(mvs.Spec.Tls[len(mvs.Spec.Tls)-1].Route)
 		}
 	}
 	return nil

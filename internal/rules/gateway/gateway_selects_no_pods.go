@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
@@ -61,35 +60,14 @@ func checkGatewaySelector(p *rules.Pass, g *mesh.Gateway, gws []*mesh.Workload) 
 		where = "namespace " + g.Namespace + " (" + sel.ScopedWhy + ")"
 	}
 	if len(sel.Workloads) > 0 {
-		f.Message = fmt.Sprintf("Gateway %s/%s selects %s, which matches only %s; these are not gateway proxies, and sidecars ignore Gateways", g.Namespace, g.Name, labelString(g.Spec.Selector), workloadList(sel.Workloads))
+		f.Message = fmt.Sprintf("Gateway %s/%s selects %s, which matches only %s; these are not gateway proxies, and sidecars ignore Gateways", g.Namespace, g.Name, rules.LabelString(g.Spec.Selector), rules.WorkloadList(sel.Workloads, len(sel.Workloads)))
 	} else {
-		f.Message = fmt.Sprintf("Gateway %s/%s selects %s, which matches no workload in %s", g.Namespace, g.Name, labelString(g.Spec.Selector), where)
+		f.Message = fmt.Sprintf("Gateway %s/%s selects %s, which matches no workload in %s", g.Namespace, g.Name, rules.LabelString(g.Spec.Selector), where)
 	}
 	f.Message += "; gateway workloads in the input: " + gatewayList(gws, sel.Scoped, g.Namespace)
 	f.Symptom = fmt.Sprintf("no gateway opens the servers of Gateway %s/%s (%s): connections to the gateway on those ports are refused, or another Gateway's listener answers HTTP 404 (NR)", g.Namespace, g.Name, serverSummary(g))
 	f.Fix = selectorFix(gws, sel.Scoped, g.Namespace)
 	p.Report(f)
-}
-
-func labelString(sel map[string]string) string {
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+sel[k])
-	}
-	return strings.Join(parts, ",")
-}
-
-func workloadList(ws []*mesh.Workload) string {
-	var parts []string
-	for _, w := range ws {
-		parts = append(parts, w.Kind+" "+w.Namespace+"/"+w.Name)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // gatewayLabels are the labels worth selecting a gateway by.
@@ -109,7 +87,7 @@ func gatewayLabels(w *mesh.Workload) map[string]string {
 func gatewayList(gws []*mesh.Workload, scoped bool, ns string) string {
 	var parts []string
 	for _, w := range gws {
-		s := w.Kind + " " + w.Namespace + "/" + w.Name + " (" + labelString(gatewayLabels(w)) + ")"
+		s := w.Kind + " " + w.Namespace + "/" + w.Name + " (" + rules.LabelString(gatewayLabels(w)) + ")"
 		if scoped && w.Namespace != ns {
 			s += " in another namespace"
 		}
@@ -127,17 +105,7 @@ func selectorFix(gws []*mesh.Workload, scoped bool, ns string) string {
 		if v, ok := labels["istio"]; ok {
 			labels = map[string]string{"istio": v}
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "select the pods of %s %s/%s:\n  selector:\n", w.Kind, w.Namespace, w.Name)
-		keys := make([]string, 0, len(labels))
-		for k := range labels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "    %s: %s\n", k, labels[k])
-		}
-		return strings.TrimSuffix(b.String(), "\n")
+		return strings.TrimSuffix(fmt.Sprintf("select the pods of %s %s/%s:\n  selector:\n%s", w.Kind, w.Namespace, w.Name, rules.LabelsYAML(labels, "    ")), "\n")
 	}
 	if scoped {
 		return fmt.Sprintf("PILOT_SCOPE_GATEWAY_TO_NAMESPACE is on: deploy a gateway in namespace %s, or move the Gateway to the namespace of the gateway pods and select their labels", ns)

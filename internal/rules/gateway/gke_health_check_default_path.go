@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
@@ -49,44 +50,10 @@ spec:
   ports:
   - port: 8000
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: production
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: example/web:1.0
-        ports:
-        - containerPort: 8000
-        livenessProbe:          # not used by the load balancer
+` + gkeWebDeployment + `        livenessProbe:          # not used by the load balancer
           httpGet: {path: /health-check, port: 8000}
 `,
-		After: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: production
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: example/web:1.0
-        ports:
-        - containerPort: 8000
-        readinessProbe:         # GKE copies this path into the health check
+		After: gkeWebDeployment + `        readinessProbe:         # GKE copies this path into the health check
           httpGet: {path: /health-check, port: 8000}
         livenessProbe:
           httpGet: {path: /health-check, port: 8000}
@@ -101,16 +68,36 @@ spec:
 	Run: runGKEHealthCheckDefaultPath,
 }
 
+// gkeWebDeployment is the part of the example Deployment that the fix
+// leaves as it is; Before and After append its probes.
+const gkeWebDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: production
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: example/web:1.0
+        ports:
+        - containerPort: 8000
+`
+
 // hcProblem is one serving container that gives a GKE backend no health
 // check path, with every Ingress backend it serves.
 type hcProblem struct {
-	miss     mesh.ProbeMiss
-	svc      *mesh.Service
-	svcPort  int32
-	bc       mesh.BackendConfigRef
-	users    []string
-	gkeWhy   string
-	liveness string
+	miss    mesh.ProbeMiss
+	svc     *mesh.Service
+	svcPort int32
+	bc      mesh.BackendConfigRef
+	users   []string
+	gkeWhy  string
 }
 
 func runGKEHealthCheckDefaultPath(p *rules.Pass) {
@@ -119,7 +106,7 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 	problems := map[string]*hcProblem{}
 	for _, ing := range m.Ingresses {
 		for _, b := range mesh.IngressBackends(ing) {
-			svc := m.ServiceByHost(b.Service + "." + ing.Namespace + ".svc." + m.ClusterDomain)
+			svc := m.Service(ing.Namespace, b.Service)
 			if svc == nil {
 				continue
 			}
@@ -144,7 +131,7 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 					problems[key] = pr
 					order = append(order, key)
 				}
-				if !containsString(pr.users, user) {
+				if !slices.Contains(pr.users, user) {
 					pr.users = append(pr.users, user)
 				}
 			}

@@ -38,7 +38,7 @@ func runIngressBackendNotFound(p *rules.Pass) {
 	m := p.Model
 	for _, ing := range m.Ingresses {
 		for _, b := range mesh.IngressBackends(ing) {
-			svc := m.ServiceByHost(b.Service + "." + ing.Namespace + ".svc." + m.ClusterDomain)
+			svc := m.Service(ing.Namespace, b.Service)
 			if svc == nil {
 				others := m.ServicesIn(ing.Namespace)
 				if len(others) == 0 {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,7 +73,7 @@ func runVirtualServiceGatewayNotFound(p *rules.Pass) {
 	byName := map[string][]string{}
 	for _, g := range m.Gateways {
 		byNS[g.Namespace] = append(byNS[g.Namespace], g.Name)
-		if key := g.Namespace + "/" + g.Name; !containsString(byName[g.Name], key) {
+		if key := g.Namespace + "/" + g.Name; !slices.Contains(byName[g.Name], key) {
 			byName[g.Name] = append(byName[g.Name], key)
 		}
 	}
@@ -114,13 +115,4 @@ func runVirtualServiceGatewayNotFound(p *rules.Pass) {
 			p.Report(f)
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

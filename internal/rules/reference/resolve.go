@@ -7,6 +7,8 @@ import (
 
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/rules"
+	"github.com/meshdoctor/meshdoctor/internal/spelling"
 )
 
 // scope tells, per namespace, whether the input is complete enough to say
@@ -161,19 +163,17 @@ func (s *scope) completeClusterName(host string) string {
 // namespace.
 func (s *scope) suggestService(name, ns string) missingHost {
 	var names []string
-	best, bestD := "", 3
+	hosts := map[string]string{}
 	for _, svc := range s.m.ServicesIn(ns) {
 		names = append(names, svc.Name)
-		// Short names are all a couple of edits apart: require the
-		// edits to be a small part of the name.
-		if d := editDistance(name, svc.Name); d < bestD && d*3 <= len(name) {
-			best, bestD = svc.Host, d
-		}
+		hosts[svc.Name] = svc.Host
+	}
+	// Short names are all a couple of edits apart: require the edits to be
+	// a small part of the name.
+	if best := spelling.Closest(name, names, min(2, len(name)/3)); best != "" {
+		return missingHost{Suggest: hosts[best], Why: "a Service with a similar name exists"}
 	}
 	sort.Strings(names)
-	if best != "" {
-		return missingHost{Suggest: best, Why: "a Service with a similar name exists"}
-	}
 	var elsewhere []string
 	for _, svc := range s.m.Services {
 		if svc.Name == name && svc.Namespace != ns {
@@ -183,36 +183,7 @@ func (s *scope) suggestService(name, ns string) missingHost {
 	if len(elsewhere) == 1 {
 		return missingHost{Suggest: elsewhere[0], Why: "a Service with this name exists in namespace " + s.m.ServiceNamespace(elsewhere[0])}
 	}
-	return missingHost{Why: fmt.Sprintf("namespace %s has Services %s", ns, listOf(names, 8))}
-}
-
-// listOf joins at most n items, saying how many were left out.
-func listOf(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return missingHost{Why: fmt.Sprintf("namespace %s has Services %s", ns, rules.ListUpTo(names, 8))}
 }
 
 // hostDesc renders a host as written, with the name Istio resolved it to

@@ -2,7 +2,8 @@ package reference
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,7 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
+	"github.com/meshdoctor/meshdoctor/internal/spelling"
 )
 
 // ServiceSelectsNoPods: a Service's selector matches no pod template in its
@@ -45,17 +47,17 @@ func runServiceSelectsNoPods(p *rules.Pass) {
 			continue
 		}
 		f := rules.At(s.Object, "spec", "selector")
-		sel := formatLabels(s.Spec.Selector)
+		sel := rules.LabelString(s.Spec.Selector)
 		f.Message = fmt.Sprintf("Service %s/%s selects pods with %s, but no workload in namespace %s has these pod labels", s.Namespace, s.Name, sel, s.Namespace)
 		// Only a workload that resembles the selector shows the Service's
 		// pods are in the input and mislabelled; a selector unlike every
 		// workload here is most likely for pods defined elsewhere.
 		if w := objectLabelMatch(m.WorkloadsIn(s.Namespace), s.Spec.Selector); w != nil {
 			f.Message += fmt.Sprintf("; %s %s/%s carries them on its own metadata.labels, but Services select pod labels (spec.template.metadata.labels)", w.Kind, w.Namespace, w.Name)
-			f.Fix = fmt.Sprintf("add the labels to the pod template of %s %s/%s:\nspec:\n  template:\n    metadata:\n      labels:\n%s", w.Kind, w.Namespace, w.Name, indentLabels(s.Spec.Selector, "        "))
+			f.Fix = fmt.Sprintf("add the labels to the pod template of %s %s/%s:\nspec:\n  template:\n    metadata:\n      labels:\n%s", w.Kind, w.Namespace, w.Name, rules.LabelsYAML(s.Spec.Selector, "        "))
 		} else if w, diff := closestWorkload(m.WorkloadsIn(s.Namespace), s.Spec.Selector); w != nil {
 			f.Message += fmt.Sprintf("; closest is %s %s/%s, whose pods %s", w.Kind, w.Namespace, w.Name, diff)
-			f.Fix = fmt.Sprintf("if the Service is for %s %s/%s, select its pod labels (or add the selector's labels to its pod template):\nspec:\n  selector:\n%s", w.Kind, w.Namespace, w.Name, indentLabels(proposedSelector(s.Spec.Selector, w.Labels), "    "))
+			f.Fix = fmt.Sprintf("if the Service is for %s %s/%s, select its pod labels (or add the selector's labels to its pod template):\nspec:\n  selector:\n%s", w.Kind, w.Namespace, w.Name, rules.LabelsYAML(proposedSelector(s.Spec.Selector, w.Labels), "    "))
 		} else {
 			continue
 		}
@@ -91,7 +93,7 @@ func closestWorkload(ws []*mesh.Workload, sel map[string]string) (*mesh.Workload
 		return nil, ""
 	}
 	var diffs []string
-	for _, k := range sortedKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		lv, ok := best.Labels[k]
 		switch {
 		case !ok:
@@ -105,7 +107,7 @@ func closestWorkload(ws []*mesh.Workload, sel map[string]string) (*mesh.Workload
 
 // similar reports whether two label values are a small typo apart.
 func similar(a, b string) bool {
-	d := editDistance(a, b)
+	d := spelling.Distance(a, b)
 	return d <= 2 && d*3 <= max(len(a), len(b))
 }
 
@@ -130,32 +132,4 @@ func proposedSelector(sel, pod map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func formatLabels(m map[string]string) string {
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
-}
-
-func indentLabels(m map[string]string, indent string) string {
-	var b strings.Builder
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "%s%s: %s", indent, k, m[k])
-	}
-	return b.String()
 }

@@ -73,7 +73,7 @@ func checkNamedTarget(p *rules.Pass, s *mesh.Service, i int, sp *corev1.ServiceP
 	}
 	f := rules.At(s.Object, "spec", "ports", i, "targetPort")
 	f.Severity = finding.Error
-	f.Message = fmt.Sprintf("Service %s/%s port %d targets the container port named %q (%s), but no pod it selects (%s) declares it", s.Namespace, s.Name, sp.Port, name, proto, workloadNames(ws))
+	f.Message = fmt.Sprintf("Service %s/%s port %d targets the container port named %q (%s), but no pod it selects (%s) declares it", s.Namespace, s.Name, sp.Port, name, proto, rules.WorkloadList(ws, 4))
 	if len(otherProto) > 0 {
 		f.Message += "; " + strings.Join(otherProto, "; ")
 	} else if names := declaredPorts(ws, true); len(names) > 0 {
@@ -108,7 +108,7 @@ func checkNumericTarget(p *rules.Pass, s *mesh.Service, i int, sp *corev1.Servic
 	}
 	declared := declaredPorts(ws, false)
 	f := rules.At(s.Object, path...)
-	f.Message = fmt.Sprintf("Service %s/%s port %d sends traffic to container port %d, but the pods it selects (%s) declare only %s", s.Namespace, s.Name, sp.Port, num, workloadNames(ws), strings.Join(declared, ", "))
+	f.Message = fmt.Sprintf("Service %s/%s port %d sends traffic to container port %d, but the pods it selects (%s) declare only %s", s.Namespace, s.Name, sp.Port, num, rules.WorkloadList(ws, 4), strings.Join(declared, ", "))
 	f.Symptom = fmt.Sprintf("unless the app also listens on undeclared port %d, connections are refused; through a sidecar, HTTP 503 \"upstream connect error or disconnect/reset before headers. reset reason: connection failure\"", num)
 	if t := suggestTarget(sp, ws, false); t != "" {
 		f.Fix = fmt.Sprintf("if the app listens on %s, point the Service there:\n  ports:\n  - port: %d\n    targetPort: %s\n(or, if it really listens on %d, declare containerPort: %d in the pod template)", t, sp.Port, t, num, num)
@@ -198,12 +198,4 @@ func suggestTarget(sp *corev1.ServicePort, ws []*mesh.Workload, byName bool) str
 		return only[0]
 	}
 	return ""
-}
-
-func workloadNames(ws []*mesh.Workload) string {
-	var names []string
-	for _, w := range ws {
-		names = append(names, w.Kind+" "+w.Namespace+"/"+w.Name)
-	}
-	return listOf(names, 4)
 }

@@ -9,6 +9,7 @@ import (
 	istioapi "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
@@ -292,7 +293,7 @@ func reportAutoSNI(p *rules.Pass, grp *sniGroup, autoSNI, verify mesh.FeatureFla
 	f := rules.At(dr.Object, grp.path...)
 	if autoSAN {
 		f.Message = fmt.Sprintf("DestinationRule %s/%s originates TLS (%s) to %s without sni or subjectAltNames, and %s routes requests with Host %s there: the proxy sends that Host as SNI (ENABLE_AUTO_SNI: %s) and verifies the server certificate against it (VERIFY_CERTIFICATE_AT_CLIENT: %s), but the certificate of %s is expected to carry %s, not %s (unless it also lists them)",
-			dr.Namespace, dr.Name, mode, grp.host, listUpTo(routes, 3), sniList, autoSNI.Why, verify.Why, grp.host, grp.host, sniList)
+			dr.Namespace, dr.Name, mode, grp.host, rules.ListUpTo(routes, 3), sniList, autoSNI.Why, verify.Why, grp.host, grp.host, sniList)
 		f.Symptom = fmt.Sprintf("requests for %s fail with HTTP 503, response flag UF, and the proxy logs a TLS error CERTIFICATE_VERIFY_FAILED toward %s", strings.Join(snis, ", "), grp.host)
 	} else {
 		f.Severity = finding.Warning
@@ -301,10 +302,10 @@ func reportAutoSNI(p *rules.Pass, grp *sniGroup, autoSNI, verify mesh.FeatureFla
 			why = "VERIFY_CERTIFICATE_AT_CLIENT is off (" + verify.Why + "), so only the SNI changes"
 		}
 		f.Message = fmt.Sprintf("DestinationRule %s/%s originates TLS (%s) to external host %s without sni, and %s routes requests with Host %s there: the proxy sends that Host as SNI instead of %s (ENABLE_AUTO_SNI: %s); %s",
-			dr.Namespace, dr.Name, mode, grp.host, listUpTo(routes, 3), sniList, grp.host, autoSNI.Why, why)
+			dr.Namespace, dr.Name, mode, grp.host, rules.ListUpTo(routes, 3), sniList, grp.host, autoSNI.Why, why)
 		f.Symptom = fmt.Sprintf("a server that picks its certificate or virtual host by SNI answers for the wrong name or rejects the handshake: 503 UF with a TLS error, or a certificate other than %s's", grp.host)
 	}
-	yamlPath := sniFieldPath(grp.path)
+	yamlPath := manifest.PathString(grp.path)
 	var b strings.Builder
 	fmt.Fprintf(&b, "set the SNI (and the name to verify) explicitly at %s of DestinationRule %s/%s:\n", yamlPath, dr.Namespace, dr.Name)
 	fmt.Fprintf(&b, "  tls:\n    mode: %s\n    sni: %s\n", mode, grp.host)
@@ -323,7 +324,7 @@ func sniQuoteList(items []string) string {
 	for i, s := range items {
 		q[i] = fmt.Sprintf("%q", s)
 	}
-	return listUpTo(q, 4)
+	return rules.ListUpTo(q, 4)
 }
 
 func sniUnique(in []string) []string {
@@ -336,21 +337,4 @@ func sniUnique(in []string) []string {
 		}
 	}
 	return out
-}
-
-// sniFieldPath renders a YAML path as spec.trafficPolicy.tls.
-func sniFieldPath(path []any) string {
-	var b strings.Builder
-	for _, s := range path {
-		switch v := s.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", v)
-		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
 }

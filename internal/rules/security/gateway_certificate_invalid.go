@@ -184,5 +184,5 @@ func gwCertNames(c *x509.Certificate) string {
 		}
 		return "no subject alternative name"
 	}
-	return listUpTo(names, 6)
+	return rules.ListUpTo(names, 6)
 }

@@ -138,11 +138,11 @@ func credCheckClientCA(p *rules.Pass, ref mesh.CredentialRef, ns, who string) {
 
 // credWorkloadsIn names the selected workloads in ns for messages.
 func credWorkloadsIn(ws []*mesh.Workload, ns string) string {
-	var names []string
+	var in []*mesh.Workload
 	for _, w := range ws {
 		if w.Namespace == ns {
-			names = append(names, w.Kind+" "+w.Namespace+"/"+w.Name)
+			in = append(in, w)
 		}
 	}
-	return listUpTo(names, 3)
+	return rules.WorkloadList(in, 3)
 }

@@ -2,7 +2,8 @@ package security
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
@@ -49,12 +50,7 @@ func runIstioInitBlockedByPodSecurity(p *rules.Pass) {
 	if cni.On {
 		return
 	}
-	var names []string
-	for name := range m.Namespaces {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(m.Namespaces)) {
 		ns := m.Namespaces[name]
 		level := ns.Labels[psaEnforce]
 		if level != "baseline" && level != "restricted" {
@@ -82,7 +78,7 @@ func runIstioInitBlockedByPodSecurity(p *rules.Pass) {
 		why := psaNamespaceInjects(ns)
 		switch {
 		case len(injected) > 0:
-			why = "its workloads get a sidecar (" + listUpTo(injected, 4) + ")"
+			why = "its workloads get a sidecar (" + rules.ListUpTo(injected, 4) + ")"
 		case len(workloads) > 0 || why == "":
 			// Workloads here opt out, or nothing injects: no istio-init.
 			continue
@@ -102,7 +98,7 @@ func runIstioInitBlockedByPodSecurity(p *rules.Pass) {
 		}
 		f.Message = fmt.Sprintf("Namespace %s enforces Pod Security %q (%s=%s) and %s, but %s: the injected istio-init container %s, so the API server rejects every injected pod", name, level, psaEnforce, level, why, cniText, capsText)
 		if len(admitted) > 0 {
-			f.Message += fmt.Sprintf("; running pods %s were admitted before the label or are exempt, their replacements will not be", listUpTo(admitted, 3))
+			f.Message += fmt.Sprintf("; running pods %s were admitted before the label or are exempt, their replacements will not be", rules.ListUpTo(admitted, 3))
 		}
 		f.Symptom = symptom + "; the ReplicaSet shows FailedCreate events and the workload stays at 0 ready replicas"
 		f.Fix = "install Istio with the CNI plugin so injected pods need no capabilities (keep the CNI namespace, usually istio-system, at the privileged level):\n" +
@@ -164,12 +160,4 @@ func psaHasProxy(w *mesh.Workload) bool {
 		}
 	}
 	return psaHasInit(w, "istio-proxy")
-}
-
-// listUpTo joins at most n items and says how many more there are.
-func listUpTo(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }

@@ -2,13 +2,15 @@ package security
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
@@ -114,12 +116,7 @@ func clientNamespaces(m *mesh.Model) []string {
 			set[w.Namespace] = true
 		}
 	}
-	out := make([]string, 0, len(set))
-	for ns := range set {
-		out = append(out, ns)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 func subsetBackends(bs []mesh.Backend, labels map[string]string) []mesh.Backend {
@@ -186,7 +183,7 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		}
 		seen[key] = true
 		f = rules.At(ct.Rule.Object, path...)
-		subject = fmt.Sprintf("DestinationRule %s/%s sets tls.mode %s (at %s) for %s port %d", ct.Rule.Namespace, ct.Rule.Name, mesh.TLSModeName(ct.Mode), fieldPath(ct.Path), svc.Host, sp.Port)
+		subject = fmt.Sprintf("DestinationRule %s/%s sets tls.mode %s (at %s) for %s port %d", ct.Rule.Namespace, ct.Rule.Name, mesh.TLSModeName(ct.Mode), manifest.PathString(ct.Path), svc.Host, sp.Port)
 	} else {
 		// No rule sets TLS and auto mTLS is off: the client sends
 		// plaintext; point at what demands mTLS.
@@ -217,7 +214,7 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		f.Message = fmt.Sprintf("%s, but the server requires mTLS: %s", subject, list)
 		f.Symptom = fmt.Sprintf("requests from sidecars to %s:%d fail with HTTP 503 \"upstream connect error or disconnect/reset before headers. reset reason: connection termination\" (response flag UC, or UF,URX); TCP connections are reset", svc.Host, sp.Port)
 		if ct.Settings != nil {
-			f.Fix = fmt.Sprintf("in DestinationRule %s/%s set\n%s:\n  mode: ISTIO_MUTUAL\nor remove the tls block so that auto mTLS picks mTLS (when meshConfig.enableAutoMtls is on)", ct.Rule.Namespace, ct.Rule.Name, fieldPath(ct.Path))
+			f.Fix = fmt.Sprintf("in DestinationRule %s/%s set\n%s:\n  mode: ISTIO_MUTUAL\nor remove the tls block so that auto mTLS picks mTLS (when meshConfig.enableAutoMtls is on)", ct.Rule.Namespace, ct.Rule.Name, manifest.PathString(ct.Path))
 		} else {
 			f.Fix = fmt.Sprintf("turn auto mTLS back on (meshConfig.enableAutoMtls: true), or originate Istio mTLS explicitly with a DestinationRule:\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  host: %s\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL", svc.Name, svc.Namespace, svc.Host)
 		}
@@ -259,29 +256,12 @@ func mtlsSourceDesc(s mesh.ServerMTLS) string {
 	if s.Source == nil {
 		return "Istio's default"
 	}
-	return fmt.Sprintf("PeerAuthentication %s/%s %s", s.Source.Namespace, s.Source.Name, fieldPath(s.Path))
-}
-
-// fieldPath renders a field path as spec.trafficPolicy.portLevelSettings[0].tls.
-func fieldPath(path []any) string {
-	var b strings.Builder
-	for _, s := range path {
-		switch v := s.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", v)
-		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
+	return fmt.Sprintf("PeerAuthentication %s/%s %s", s.Source.Namespace, s.Source.Name, manifest.PathString(s.Path))
 }
 
 func tlsFieldOrDefault(ct mesh.ClientTLS) string {
 	if ct.Settings != nil {
-		return fieldPath(ct.Path)
+		return manifest.PathString(ct.Path)
 	}
 	return "spec.trafficPolicy.tls"
 }

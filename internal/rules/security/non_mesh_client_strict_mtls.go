@@ -129,18 +129,8 @@ func reportNonMeshClient(p *rules.Pass, w *mesh.Workload, why string, ref mesh.H
 		w.Kind, w.Namespace, w.Name, why, ref.Where, target, ref.Text, strings.Join(servers, "; "))
 	f.Symptom = fmt.Sprintf("the plaintext connections of %s/%s to %s are closed by the server's proxy: \"connection reset by peer\" / \"EOF\" (curl: (56) Recv failure), or \"upstream connect error or disconnect/reset before headers\"", w.Namespace, w.Name, target)
 	b := strict[0]
-	sel := ref.Service.Spec.Selector
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var labels strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&labels, "\n      %s: %s", k, sel[k])
-	}
-	f.Fix = fmt.Sprintf("%s; or, if it must stay outside the mesh, accept plaintext on that port:\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: %s-allow-plaintext\n  namespace: %s\nspec:\n  selector:\n    matchLabels:%s\n  portLevelMtls:\n    %d:\n      mode: PERMISSIVE",
-		joinMeshAdvice(w, why), ref.Service.Name, ref.Service.Namespace, labels.String(), b.ContainerPort)
+	f.Fix = fmt.Sprintf("%s; or, if it must stay outside the mesh, accept plaintext on that port:\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: %s-allow-plaintext\n  namespace: %s\nspec:\n  selector:\n    matchLabels:\n%s\n  portLevelMtls:\n    %d:\n      mode: PERMISSIVE",
+		joinMeshAdvice(w, why), ref.Service.Name, ref.Service.Namespace, rules.LabelsYAML(ref.Service.Spec.Selector, "      "), b.ContainerPort)
 	p.Report(f)
 }
 

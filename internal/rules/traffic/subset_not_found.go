@@ -75,7 +75,11 @@ func runSubsetNotFound(p *rules.Pass) {
 }
 
 // subsetYAML renders the subset to add. The label key follows the
-// existing subsets' convention (usually "version").
+// existing subsets' convention (usually "version"). The value is the
+// subset's name only where that is the convention too (subset v1 selects
+// version: v1): when the existing subsets' values differ from their names,
+// the name says nothing about the pods' label, so the fix says so rather
+// than propose a selector that may match no pod.
 func subsetYAML(host, subset string, existing []*istioapi.Subset) string {
 	key := "version"
 	for _, s := range existing {
@@ -86,5 +90,12 @@ func subsetYAML(host, subset string, existing []*istioapi.Subset) string {
 			break
 		}
 	}
-	return fmt.Sprintf("spec:\n  host: %s\n  subsets:\n  # …keep the existing subsets…\n  - name: %s\n    labels:\n      %s: %s   # the label your %s pods carry", host, subset, key, subset, subset)
+	label := fmt.Sprintf("%s: %s   # the label your %s pods carry", key, subset, subset)
+	for _, s := range existing {
+		if v, ok := s.Labels[key]; ok && v != s.Name {
+			label = fmt.Sprintf("%s: <value your pods carry>   # e.g. subset %s selects %s: %s", key, s.Name, key, v)
+			break
+		}
+	}
+	return fmt.Sprintf("spec:\n  host: %s\n  subsets:\n  # …keep the existing subsets…\n  - name: %s\n    labels:\n      %s", host, subset, label)
 }

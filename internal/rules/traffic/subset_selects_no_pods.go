@@ -2,6 +2,8 @@ package traffic
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,7 +109,7 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 				// only information until a route uses the subset.
 				f.Severity = finding.Info
 			}
-			f.Message = fmt.Sprintf("subset %q of DestinationRule %s/%s selects %s, but none of the pods behind Service %s/%s has these labels: %s", s.Name, dr.Namespace, dr.Name, labelString(s.Labels), svc.Namespace, svc.Name, actualLabels(s.Labels, ws))
+			f.Message = fmt.Sprintf("subset %q of DestinationRule %s/%s selects %s, but none of the pods behind Service %s/%s has these labels: %s", s.Name, dr.Namespace, dr.Name, rules.LabelString(s.Labels), svc.Namespace, svc.Name, actualLabels(s.Labels, ws))
 			f.Symptom = fmt.Sprintf("requests routed to subset %s get HTTP 503 with response flag UH (no healthy upstream)", s.Name)
 			if f.Severity == finding.Info {
 				f.Symptom += " once a route uses it (none in the input does yet)"
@@ -118,26 +120,12 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 	}
 }
 
-func labelString(l map[string]string) string {
-	var kv []string
-	for k, v := range l {
-		kv = append(kv, k+"="+v)
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ",")
-}
-
 // actualLabels says, for each key of the subset, which values the
 // Service's pods have ("pods have version=v1, v2"; "no pod has label
 // track").
 func actualLabels(sel map[string]string, ws []*mesh.Workload) string {
-	var keys []string
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		vals := map[string][]string{}
 		for _, w := range ws {
 			if v, ok := w.Labels[k]; ok {
@@ -159,13 +147,8 @@ func actualLabels(sel map[string]string, ws []*mesh.Workload) string {
 }
 
 func suggestLabels(sel map[string]string, ws []*mesh.Workload) string {
-	var keys []string
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		v := sel[k]
 		for _, w := range ws {
 			if pv, ok := w.Labels[k]; ok && pv != "" && (strings.Contains(pv, v) || strings.Contains(v, pv)) {

@@ -2,7 +2,8 @@ package traffic
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,12 +63,7 @@ func httpFeatures(routes []*istioapi.HTTPRoute) []string {
 		add(r.Headers != nil, "header operations")
 		add(r.CorsPolicy != nil, "CORS")
 	}
-	var out []string
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // httpRoutePorts returns the Service ports the http routes single out for
@@ -161,11 +157,7 @@ func runUnnamedPortL7Rules(p *rules.Pass) {
 	for _, key := range order {
 		h := hits[key]
 		sp := &h.svc.Spec.Ports[h.index]
-		var feats []string
-		for f := range h.features {
-			feats = append(feats, f)
-		}
-		sort.Strings(feats)
+		feats := slices.Sorted(maps.Keys(h.features))
 		f := rules.At(h.svc.Object, "spec", "ports", h.index, "name")
 		name := sp.Name
 		if name == "" {

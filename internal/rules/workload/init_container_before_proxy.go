@@ -66,7 +66,7 @@ func initNetworkEvidence(c *corev1.Container) string {
 			return fmt.Sprintf("runs %s (%q)", m[1], shorten(cmd))
 		}
 	}
-	if netImages[imageBaseName(c.Image)] {
+	if netImages[mesh.ImageName(c.Image)] {
 		return "runs image " + c.Image
 	}
 	return ""
@@ -77,19 +77,6 @@ func shorten(s string) string {
 		return s[:77] + "..."
 	}
 	return s
-}
-
-func imageBaseName(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, '/'); i >= 0 {
-		image = image[i+1:]
-	}
-	if i := strings.IndexByte(image, ':'); i >= 0 {
-		image = image[:i]
-	}
-	return strings.ToLower(image)
 }
 
 // runsAsProxy reports whether a container runs with the proxy's UID or

@@ -51,7 +51,7 @@ func istiods(m *mesh.Model) []controlPlane {
 			if c.Name != "discovery" || !strings.Contains(c.Image, "pilot") {
 				continue
 			}
-			v, ok := mesh.ParseVersion(imageTag(c.Image))
+			v, ok := mesh.ParseVersion(mesh.ImageTag(c.Image))
 			if !ok {
 				continue
 			}
@@ -66,17 +66,6 @@ func istiods(m *mesh.Model) []controlPlane {
 		}
 	}
 	return out
-}
-
-func imageTag(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	i := strings.LastIndexByte(image, ':')
-	if i < 0 || strings.Contains(image[i:], "/") {
-		return ""
-	}
-	return image[i+1:]
 }
 
 // podRevision is the istiod revision that injected (or serves) a pod.
