@@ -70,7 +70,9 @@ type Result struct {
 	Objects    int
 	Files      int
 	Unknown    map[string]int // unknown kinds skipped, by Kind.group
-	Model      *mesh.Model
+	// NotManifests are tool files (kustomization.yaml…) skipped in directories.
+	NotManifests []string
+	Model        *mesh.Model
 	// Phase timings, for --stats and benchmarks.
 	ModelTime, RulesTime time.Duration
 }
@@ -79,7 +81,7 @@ type Result struct {
 func Run(loaded *manifest.Result, opts Options) *Result {
 	start := time.Now()
 	m := mesh.Build(loaded.Objects, opts.Mesh)
-	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, Model: m}
+	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, NotManifests: loaded.NotManifests, Model: m}
 	res.ModelTime = time.Since(start)
 	start = time.Now()
 	fs := problemFindings(loaded.Problems)
@@ -158,11 +160,14 @@ type Summary struct {
 	Files      int            `json:"files" yaml:"files"`
 	Suppressed int            `json:"suppressed" yaml:"suppressed"`
 	Skipped    map[string]int `json:"skippedKinds,omitempty" yaml:"skippedKinds,omitempty"`
+	// SkippedFiles are files in the given directories that configure tools
+	// (kustomization.yaml, Chart.yaml, values.yaml), not objects.
+	SkippedFiles []string `json:"skippedFiles,omitempty" yaml:"skippedFiles,omitempty"`
 }
 
 // Summary of the result.
 func (r *Result) Summary() Summary {
-	s := Summary{Objects: r.Objects, Files: r.Files, Suppressed: r.Suppressed, Skipped: r.Unknown}
+	s := Summary{Objects: r.Objects, Files: r.Files, Suppressed: r.Suppressed, Skipped: r.Unknown, SkippedFiles: r.NotManifests}
 	for _, f := range r.Findings {
 		switch f.Severity {
 		case finding.Error:

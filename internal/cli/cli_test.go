@@ -129,3 +129,49 @@ func TestRulesCommand(t *testing.T) {
 		t.Error("rules accepts codes as well as names")
 	}
 }
+
+// Secret values never reach the output, whatever the format, even when a
+// rule reports on the Secret.
+func TestSecretDataNeverPrinted(t *testing.T) {
+	const in = `apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: shop}
+type: kubernetes.io/tls
+data:
+  tls.crt: bm90LWEtY2VydGlmaWNhdGUtU0VDUkVUTUFSS0VS
+  tls.key: U0VDUkVUS0VZTUFSS0VS
+stringData:
+  password: PLAINSECRETMARKER
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.example.com]
+    tls: {mode: SIMPLE, credentialName: creds}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress, namespace: shop}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  template:
+    metadata: {labels: {istio: ingressgateway}}
+    spec:
+      containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.27.0}]
+`
+	for _, format := range []string{"text", "json", "yaml", "sarif"} {
+		_, out, errOut := run(t, in, nil, "analyze", "-o", format, "-")
+		if !strings.Contains(out, "gateway-certificate-invalid") {
+			t.Errorf("%s: expected the certificate finding on the Secret:\n%s", format, out)
+		}
+		for _, secret := range []string{"SECRETMARKER", "bm90LWEtY2VydGlmaWNhdGUt", "U0VDUkVUS0VZ", "PLAINSECRET", "not-a-certificate"} {
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("%s output contains secret material %q", format, secret)
+			}
+		}
+	}
+}

@@ -39,6 +39,10 @@ type Result struct {
 	// "Kind.group"; they are kept in Objects with a nil Typed.
 	Unknown map[string]int
 	Files   int
+	// NotManifests lists files in the walked directories that are known
+	// not to hold Kubernetes objects (kustomization.yaml, Chart.yaml,
+	// values.yaml) and were skipped.
+	NotManifests []string
 }
 
 // Limits on hostile input: a document larger than this is reported and
@@ -62,11 +66,12 @@ func Load(paths []string, opts Options) (*Result, error) {
 			files = append(files, "-")
 			continue
 		}
-		found, err := expand(p)
+		found, skipped, err := expand(p)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, found...)
+		res.NotManifests = append(res.NotManifests, skipped...)
 	}
 	if len(files) == 0 {
 		return nil, errors.New("no .yaml, .yml or .json files in " + strings.Join(paths, ", "))
@@ -91,14 +96,22 @@ func Load(paths []string, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// expand lists the manifest files below p in a stable order.
-func expand(p string) ([]string, error) {
+// notManifest names files found in manifest directories that configure
+// tools instead of holding objects; reading them would only produce
+// "document has no kind" errors.
+var notManifest = map[string]bool{
+	"kustomization.yaml": true, "kustomization.yml": true, "Chart.yaml": true, "values.yaml": true, "values.yml": true,
+}
+
+// expand lists the manifest files below p in a stable order, and the
+// tool-configuration files it skipped.
+func expand(p string) (files, skipped []string, err error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !st.IsDir() {
-		return []string{p}, nil
+		return []string{p}, nil, nil
 	}
 	var out []string
 	err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
@@ -113,12 +126,16 @@ func expand(p string) ([]string, error) {
 		}
 		switch strings.ToLower(filepath.Ext(path)) {
 		case ".yaml", ".yml", ".json":
-			out = append(out, path)
+			if notManifest[e.Name()] {
+				skipped = append(skipped, path)
+			} else {
+				out = append(out, path)
+			}
 		}
 		return nil
 	})
 	sort.Strings(out)
-	return out, err
+	return out, skipped, err
 }
 
 func (d *decoder) file(name string, res *Result) error {

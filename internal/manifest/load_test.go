@@ -68,7 +68,11 @@ func TestLoadDirectoryJSONAndUnknown(t *testing.T) {
 	write("README.md", "not yaml")
 	write(".hidden/x.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: hidden\n")
 	write("empty.yaml", "# nothing\n---\n")
+	write("kustomization.yaml", "resources:\n- svc.json\n")
 	res := load(t, dir)
+	if len(res.NotManifests) != 1 || filepath.Base(res.NotManifests[0]) != "kustomization.yaml" {
+		t.Errorf("kustomization.yaml must be skipped, not parsed: %v %+v", res.NotManifests, res.Problems)
+	}
 	if len(res.Objects) != 2 || res.Unknown["Certificate.cert-manager.io"] != 1 || res.Files != 3 {
 		t.Fatalf("objects=%d unknown=%v files=%d", len(res.Objects), res.Unknown, res.Files)
 	}
