@@ -79,6 +79,7 @@ type fastParser struct {
 // split cuts data into lines; it refuses input with tabs in indentation,
 // carriage returns, directives and document markers.
 func (p *fastParser) split(s string) bool {
+	p.lines = make([]fastLine, 0, strings.Count(s, "\n")+1)
 	num := 0
 	for len(s) > 0 {
 		num++
@@ -122,7 +123,13 @@ func (p *fastParser) next(i int) int {
 // newNode returns a zeroed node from the slab, set to n.
 func (p *fastParser) newNode(n yaml.Node) *yaml.Node {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]yaml.Node, 0, 64)
+		// A block line makes one or two nodes: size the first slab from
+		// the line count so a document is usually one allocation.
+		size := 2*len(p.lines) + 8
+		if cap(p.slab) > 0 {
+			size = 32
+		}
+		p.slab = make([]yaml.Node, 0, size)
 	}
 	p.slab = append(p.slab, n)
 	return &p.slab[len(p.slab)-1]
@@ -363,18 +370,9 @@ func (p *fastParser) splitKey(t string) (key *yaml.Node, rest string, ok bool) {
 	if t == "" {
 		return nil, "", false
 	}
-	// YAML limits implicit keys to 1024 characters.
-	if i := strings.IndexByte(t, ':'); i < 0 || i > 1000 {
-		if i < 0 {
-			return nil, "", false
-		}
-		if j := strings.Index(t, ": "); j > 1000 || (j < 0 && len(t) > 1000) {
-			return nil, "", false
-		}
-	}
 	if t[0] == '"' || t[0] == '\'' {
 		v, after, ok := quoted(t)
-		if !ok || !strings.HasPrefix(after, ":") || (len(after) > 1 && after[1] != ' ') {
+		if !ok || !strings.HasPrefix(after, ":") || (len(after) > 1 && after[1] != ' ') || len(t)-len(after) > maxImplicitKey {
 			return nil, "", false
 		}
 		style := yaml.DoubleQuotedStyle
@@ -392,11 +390,15 @@ func (p *fastParser) splitKey(t string) (key *yaml.Node, rest string, ok bool) {
 		}
 	}
 	k := strings.TrimRight(t[:i], " ")
-	if !plainOK(k, true) || strings.Contains(k, " #") || k == "<<" {
+	if i > maxImplicitKey || !plainOK(k, true) || strings.Contains(k, " #") || k == "<<" {
 		return nil, "", false
 	}
 	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: k}), t[i+1:], true
 }
+
+// maxImplicitKey stays under YAML's 1024-character limit on implicit keys
+// (yaml.v3 counts differently for multi-byte text; longer keys go to it).
+const maxImplicitKey = 1000
 
 // looksLikeKey tells a "- key: value" item from a "- scalar" item.
 func looksLikeKey(t string) bool {
@@ -425,7 +427,7 @@ func plainOK(v string, key bool) bool {
 			return false
 		}
 	}
-	if strings.Contains(v, ": ") || strings.Contains(v, " #") || strings.HasSuffix(v, ":") || strings.ContainsAny(v, "\t") {
+	if v == "<<" || strings.Contains(v, ": ") || strings.Contains(v, " #") || strings.HasSuffix(v, ":") || strings.ContainsAny(v, "\t") {
 		return false
 	}
 	return true
