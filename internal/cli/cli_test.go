@@ -175,3 +175,14 @@ spec:
 		}
 	}
 }
+
+// As a kubectl plugin the usage reads "kubectl meshdoctor …".
+func TestKubectlPluginName(t *testing.T) {
+	saved := os.Args[0]
+	defer func() { os.Args[0] = saved }()
+	os.Args[0] = "/usr/local/bin/kubectl-meshdoctor"
+	_, out, _ := run(t, "", nil, "analyze", "--help")
+	if !strings.Contains(out, "kubectl meshdoctor analyze [PATH|-]") {
+		t.Errorf("plugin usage line missing:\n%s", out)
+	}
+}

@@ -66,14 +66,8 @@ func Main(args []string, streams IO) int {
 
 // NewRoot builds the command tree.
 func NewRoot(streams IO) *cobra.Command {
-	name := "meshdoctor"
-	// As a kubectl plugin (kubectl-meshdoctor on PATH) help should read
-	// "kubectl meshdoctor …".
-	if base := filepath.Base(os.Args[0]); strings.HasPrefix(base, "kubectl-") {
-		name = "kubectl meshdoctor"
-	}
 	root := &cobra.Command{
-		Use:   name,
+		Use:   "meshdoctor",
 		Short: "Find why traffic in a Kubernetes + Istio cluster fails, before it does",
 		Long: `meshdoctor reads Kubernetes, Istio and Gateway API manifests, builds one model
 of how the mesh will route and secure each request, and reports the
@@ -82,6 +76,11 @@ become ready: with the file and line to change, the symptom you would see, and
 the fix.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// As a kubectl plugin (kubectl-meshdoctor on PATH) help and usage read
+	// "kubectl meshdoctor …", the way kubectl documents plugins.
+	if base := filepath.Base(os.Args[0]); strings.HasPrefix(base, "kubectl-") {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl meshdoctor"}
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
