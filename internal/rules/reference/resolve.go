@@ -92,6 +92,24 @@ func (s *scope) gatewayGenerated(ns, name string) bool {
 	return false
 }
 
+// gatewayNotGiven reports whether name looks like the Service of an Istio
+// gateway (istio-egressgateway, istio-eastwestgateway…) while the input
+// has no gateway workload in ns. Gateways are installed apart from istiod
+// (the istio/gateway chart, an istioctl gateway component), so an
+// istio-system holding only the istiod chart says nothing about them.
+// https://istio.io/latest/docs/setup/additional-setup/gateway/
+func (s *scope) gatewayNotGiven(ns, name string) bool {
+	if !strings.Contains(name, "gateway") {
+		return false
+	}
+	for _, w := range s.m.WorkloadsIn(ns) {
+		if ok, _ := mesh.IsGatewayWorkload(w); ok {
+			return false
+		}
+	}
+	return true
+}
+
 // missingHost is the verdict on a host (as Istio resolved it) that nothing
 // in the input defines.
 type missingHost struct {
@@ -118,7 +136,7 @@ func (s *scope) unresolved(written, fqdn string) (missingHost, bool) {
 	}
 	if ns := m.ServiceNamespace(fqdn); ns != "" {
 		name := strings.SplitN(fqdn, ".", 2)[0]
-		if !s.servicesKnown(ns) || s.gatewayGenerated(ns, name) {
+		if !s.servicesKnown(ns) || s.gatewayGenerated(ns, name) || s.gatewayNotGiven(ns, name) {
 			return missingHost{}, false
 		}
 		return s.suggestService(name, ns), true

@@ -21,7 +21,7 @@ var ServiceTargetPortNotExposed = &rules.Rule{
 	Needs:   []string{"Service"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "A named targetPort is resolved per pod: the endpoints controller looks for a container port (in containers and sidecar init containers) with that name and the Service port's protocol, and leaves out pods that have none, so a name no selected pod declares gives the port no endpoints at all. A numeric targetPort is used as is, declared or not: declaring container ports is optional and Istio captures inbound traffic on undeclared ports too. A number that differs from every port the pods do declare is still usually a mistake (the app listens on the declared one); meshdoctor reports it as a warning only when every selected workload declares its ports.",
+		Mechanism: "A named targetPort is resolved per pod: the endpoints controller looks for a container port (in containers and sidecar init containers) with that name and the Service port's protocol, and leaves out pods that have none, so a name no selected pod declares gives the port no endpoints at all. A numeric targetPort is used as is, declared or not: declaring container ports is optional and Istio captures inbound traffic on undeclared ports too. A number that differs from every port the pods do declare is still usually a mistake (the app listens on the declared one); meshdoctor reports it as a warning only when every selected workload declares its ports, is not an Istio gateway (Envoy listens on the ports of its Gateway servers) and does not name the port in its own arguments, environment or prometheus.io/port annotation.",
 		Symptom:   "Named: the Service port has no endpoints; sidecar clients get HTTP 503 UH \"no healthy upstream\", others get connection refused. Numeric: if the app does not listen on that port, connections are refused; through a sidecar, HTTP 503 \"upstream connect error or disconnect/reset before headers. reset reason: connection failure\".",
 		Fix:       "Set targetPort to the containerPort (or its name) the application listens on, or declare that port in the pod template.",
 		Before:    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - name: http\n    port: 80\n    targetPort: http-web   # the container port is named http\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: web:1.0\n        ports:\n        - name: http\n          containerPort: 8080\n",
@@ -99,6 +99,18 @@ func checkNumericTarget(p *rules.Pass, s *mesh.Service, i int, sp *corev1.Servic
 		ports := servingPorts(w)
 		if len(ports) == 0 {
 			return // this workload declares nothing: the port may well be open
+		}
+		// An Istio gateway's Envoy listens on the ports of the Gateway
+		// resources bound to it and on its status port 15021, none of which
+		// its pod declares (the istio/gateway chart declares only 15090).
+		if ok, _ := mesh.IsGatewayWorkload(w); ok {
+			return
+		}
+		// The pod configures its process to listen there (istiod's
+		// --monitoringAddr=:15014, ISTIOD_ADDR=...:15012): undeclared, not
+		// wrong.
+		if ok, _ := w.ConfiguresPort(num); ok {
+			return
 		}
 		for _, cp := range ports {
 			if cp.ContainerPort == num {

@@ -1,0 +1,49 @@
+package mesh
+
+import (
+	"regexp"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ConfiguresPort reports whether the pod template tells its own process to
+// listen on port, and where: a container argument or command such as
+// "--monitoringAddr=:15014" or "--port=8081", an environment value that is
+// the number or an address ending in it ("istiod.istio-system.svc:15012"),
+// or the prometheus.io/port annotation. Declaring containerPorts is optional
+// in Kubernetes ("not specifying a port here DOES NOT prevent that port
+// from being exposed", https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#ports),
+// so such a mention is the evidence that an undeclared port is still served;
+// istiod, for one, declares 8080/15010/15017 and serves 15012 and 15014 too.
+func (w *Workload) ConfiguresPort(port int32) (bool, string) {
+	if port <= 0 {
+		return false, ""
+	}
+	p := strconv.Itoa(int(port))
+	if w.Annotations["prometheus.io/port"] == p {
+		return true, "annotation prometheus.io/port=" + p
+	}
+	re := portMention(p)
+	cs := append(append([]corev1.Container(nil), w.PodSpec.InitContainers...), w.PodSpec.Containers...)
+	for _, c := range cs {
+		for _, s := range append(append([]string(nil), c.Command...), c.Args...) {
+			if re.MatchString(s) {
+				return true, "container " + c.Name + " argument " + strconv.Quote(s)
+			}
+		}
+		for _, e := range c.Env {
+			if e.Value != "" && re.MatchString(e.Value) {
+				return true, "container " + c.Name + " env " + e.Name + "=" + e.Value
+			}
+		}
+	}
+	return false, ""
+}
+
+// portMention matches p as a whole port token: the whole string, after a
+// colon (":15014", "host:15012"), or as the value of a flag or variable
+// named like a port ("--port=8081", "--http-port 8081").
+func portMention(p string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(^\s*` + p + `\s*$|:` + p + `(\D|$)|port[=\s]+` + p + `(\D|$))`)
+}
