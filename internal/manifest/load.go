@@ -322,8 +322,10 @@ func decodeChunk(c chunk, opts Options) (out decoded) {
 	}
 	shiftLines(&root, c.line-1, 0)
 	n := deref(&root)
-	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
-		return out // comments only
+	// A document of comments only (license headers, "# Source:" lines of
+	// helm template, disabled components) parses to no node at all.
+	if n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+		return out
 	}
 	decodeNode(n, c.file, c.src, nil, opts, &out)
 	return out
@@ -379,6 +381,13 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s has no apiVersion", o.Kind)})
 		return
 	}
+	_, known := kinds[GroupKind{o.Group(), o.Kind}]
+	if o.Name == "" && !known {
+		// Kinds meshdoctor does not analyze may be inputs of other tools
+		// (istioctl install -f takes an IstioOperator without a name):
+		// keep and count them, don't judge them.
+		o.Name = "(unnamed)"
+	}
 	if o.Name == "" {
 		if _, gn := lookup(n, "metadata"); gn == nil || str("metadata", "generateName") == "" {
 			at := pos
@@ -392,7 +401,7 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		o.GeneratedName = true
 	}
 	o.NamespaceSet = o.Namespace != ""
-	k, known := kinds[GroupKind{o.Group(), o.Kind}]
+	k := kinds[GroupKind{o.Group(), o.Kind}]
 	if o.Namespace == "" && !k.clustered && !clusterScoped[o.Kind] {
 		o.Namespace = opts.DefaultNamespace
 	}
@@ -431,9 +440,18 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		if _, spec := lookup(n, "spec"); spec != nil {
 			buf.Reset()
 			appendJSON(&buf, spec, 0)
-			if err := specDecoder.Unmarshal(buf.Bytes(), k.spec(typedObj).Interface()); err != nil {
-				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: spec.Line}, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, strings.TrimPrefix(err.Error(), "proto: "))})
-				return
+			if specDecoder.Unmarshal(buf.Bytes(), k.spec(typedObj).Interface()) != nil {
+				// protojson is stricter than Istio, which also takes Go
+				// durations ("3m", "1h30m") where the proto JSON form is
+				// "180s": decode as Istio does, through the type's own
+				// UnmarshalJSON.
+				buf.Reset()
+				appendJSON(&buf, n, 0)
+				typedObj = k.new()
+				if err := json.Unmarshal(buf.Bytes(), typedObj); err != nil {
+					out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: spec.Line}, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
+					return
+				}
 			}
 		}
 	}

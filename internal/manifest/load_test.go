@@ -138,3 +138,37 @@ func TestEmptyInputIsAnError(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Regressions found on public manifests: comment-only documents (helm
+// template's "# Source:" blocks, license headers), Go durations in Istio
+// specs, and unnamed IstioOperators given to istioctl.
+func TestLoadPublicManifestShapes(t *testing.T) {
+	in := `# Copyright header only
+---
+# Source: istiod/templates/disabled.yaml
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin}
+spec:
+  host: httpbin
+  trafficPolicy:
+    outlierDetection: {interval: 1s, baseEjectionTime: 3m}
+---
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  profile: empty
+`
+	res, err := Load([]string{"-"}, Options{Stdin: strings.NewReader(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || len(res.Objects) != 2 {
+		t.Fatalf("want 2 objects and no problems, got %d objects, problems %+v", len(res.Objects), res.Problems)
+	}
+	dr := res.Objects[0].Typed.(*istionet.DestinationRule)
+	if got := dr.Spec.TrafficPolicy.OutlierDetection.BaseEjectionTime.AsDuration().String(); got != "3m0s" {
+		t.Errorf("baseEjectionTime = %s, want 3m0s", got)
+	}
+}
