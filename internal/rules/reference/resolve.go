@@ -94,11 +94,17 @@ func (s *scope) gatewayGenerated(ns, name string) bool {
 
 // gatewayNotGiven reports whether name looks like the Service of an Istio
 // gateway (istio-egressgateway, istio-eastwestgateway…) while the input
-// has no gateway workload in ns. Gateways are installed apart from istiod
+// has no gateway workload in ns, or like istiod's while the input has no
+// istiod. Gateways are installed apart from istiod
 // (the istio/gateway chart, an istioctl gateway component), so an
 // istio-system holding only the istiod chart says nothing about them.
 // https://istio.io/latest/docs/setup/additional-setup/gateway/
 func (s *scope) gatewayNotGiven(ns, name string) bool {
+	// istiod's own Services (istiod, istiod-<revision>) come with the
+	// control plane install, which app manifests rarely include.
+	if strings.HasPrefix(name, "istiod") {
+		return s.m.Istio.Istiod == nil
+	}
 	if !strings.Contains(name, "gateway") {
 		return false
 	}
