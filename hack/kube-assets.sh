@@ -10,7 +10,7 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 STAGING_VERSION=v0${K8S_VERSION#v1}          # v1.37.2 -> v0.37.2
-CACHE=${MESHDOCTOR_CACHE:-$HOME/.cache/meshdoctor}
+CACHE=${MESHDOCTOR_CACHE:-${HOME:-/tmp}/.cache/meshdoctor}
 DEST=$CACHE/kube-assets/k8s-$K8S_VERSION-etcd-$ETCD_VERSION
 
 if [ -x "$DEST/kube-apiserver" ] && [ -x "$DEST/etcd" ]; then

@@ -87,12 +87,6 @@ func (m *Model) HasAny(kinds ...string) bool {
 	return false
 }
 
-// HasNamespaceContent reports whether the input holds any object in ns.
-func (m *Model) HasNamespace(ns string) bool {
-	_, ok := m.Namespaces[ns]
-	return ok
-}
-
 // Namespace is a Namespace object from the input.
 type Namespace struct {
 	*manifest.Object

@@ -1,6 +1,6 @@
 // Package rules defines what a rule is and runs rules over the model. The
 // rules themselves live in one file each, in packages named for their area
-// (traffic, security, ingress, workload, reference); the catalog package
+// (traffic, security, gateway, workload, reference); the catalog package
 // lists them all.
 package rules
 
