@@ -31,6 +31,7 @@ vet:
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzFastYAML -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzFastDecode -fuzztime $(FUZZTIME)
 
 # End-to-end numbers on generated meshes (objects, wall, CPU, peak RSS, findings).
 bench:

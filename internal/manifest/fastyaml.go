@@ -8,33 +8,73 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// parseFast builds the same yaml.Node tree yaml.v3 would for the plain YAML
-// that manifests are made of (block mappings and sequences, plain and quoted
-// one-line scalars, one-line flow collections, literal block scalars) about
-// ten times faster, because decoding dominates meshdoctor's run time. It
-// returns nil for anything else — anchors, tags, folded or multi-line
-// scalars, tabs, odd indentation, syntax errors — and the caller falls back
-// to yaml.v3, so behaviour never differs; FuzzFastYAML checks that.
+// The fast parser reads the plain YAML that manifests are made of (block
+// mappings and sequences, plain and quoted one-line scalars, one-line flow
+// collections, literal block scalars) about ten times faster than yaml.v3,
+// because decoding dominates meshdoctor's run time. It refuses anything
+// else — anchors, tags, folded or multi-line scalars, tabs, odd indentation,
+// syntax errors — and the caller falls back to yaml.v3, so behaviour never
+// differs; FuzzFastYAML checks that.
 //
-// Scalars carry their style and no tag: Node.ShortTag then resolves plain
-// scalars with yaml.v3's own rules (ints, bools, nulls…).
+// It builds a compact tree (fnode: no pointers but the scalar text, children
+// linked by index) rather than yaml.Node: a yaml.Node is four times larger,
+// and allocating and scanning them was half of all allocation. Callers that
+// need yaml.Node (positions, unusual documents) convert with yamlNode.
+
+// fnode is one node of the fast parser's tree; children are linked through
+// first/next, which hold slab indexes (noNode for none).
+type fnode struct {
+	value       string
+	first, next int32
+	line, col   int32
+	kind        yaml.Kind
+	style       yaml.Style
+}
+
+const noNode = -1
+
+// parseFast returns the yaml.Node tree yaml.v3 would build for data, or nil
+// where the fast parser declines. Scalars carry their style and no tag:
+// Node.ShortTag then resolves plain scalars with yaml.v3's own rules.
 func parseFast(data []byte) *yaml.Node {
-	if !printable(data) {
+	p := &fastParser{}
+	root := p.parse(data)
+	if root == noNode {
 		return nil
 	}
-	p := &fastParser{}
-	if !p.split(string(data)) {
-		return nil
+	r := p.yamlNode(root, 0)
+	return &yaml.Node{Kind: yaml.DocumentNode, Line: r.Line, Column: 1, Content: []*yaml.Node{r}}
+}
+
+// parse reads one document into p's slab and returns its root, or noNode.
+// A parser can be reused: each parse starts afresh.
+func (p *fastParser) parse(data []byte) int32 {
+	p.lines, p.slab, p.failed, p.unterminated = p.lines[:0], p.slab[:0], false, false
+	if !printable(data) || !p.split(string(data)) {
+		return noNode
 	}
 	i := p.next(0)
 	if i >= len(p.lines) || p.lines[i].indent != 0 {
-		return nil
+		return noNode
 	}
 	root, j := p.block(i, -1)
-	if root == nil || p.next(j) < len(p.lines) || p.failed {
-		return nil
+	if root == noNode || p.next(j) < len(p.lines) || p.failed {
+		return noNode
 	}
-	return &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: 1, Content: []*yaml.Node{root}}
+	return root
+}
+
+// yamlNode converts the subtree at i to yaml.Node.
+func (p *fastParser) yamlNode(i int32, depth int) *yaml.Node {
+	f := p.slab[i]
+	n := &yaml.Node{Kind: f.kind, Style: f.style, Value: f.value, Line: int(f.line), Column: int(f.col)}
+	if depth > maxDepth {
+		return n
+	}
+	for c := f.first; c != noNode; c = p.slab[c].next {
+		n.Content = append(n.Content, p.yamlNode(c, depth+1))
+	}
+	return n
 }
 
 // printable accepts what YAML allows in a stream, minus tabs and the byte
@@ -66,10 +106,9 @@ type fastLine struct {
 
 type fastParser struct {
 	lines []fastLine
-	// slab hands out nodes in blocks: a document's nodes live and die
-	// together, and one allocation per block instead of per node is a
-	// large part of the speed-up.
-	slab   []yaml.Node
+	// slab holds every node of the document: one growing allocation,
+	// reused by the next parse.
+	slab   []fnode
 	failed bool
 	// unterminated: the input's last line has no newline, which changes
 	// how a block scalar ending there is chomped; left to yaml.v3.
@@ -79,7 +118,9 @@ type fastParser struct {
 // split cuts data into lines; it refuses input with tabs in indentation,
 // carriage returns, directives and document markers.
 func (p *fastParser) split(s string) bool {
-	p.lines = make([]fastLine, 0, strings.Count(s, "\n")+1)
+	if n := strings.Count(s, "\n") + 1; cap(p.lines) < n {
+		p.lines = make([]fastLine, 0, n)
+	}
 	num := 0
 	for len(s) > 0 {
 		num++
@@ -120,29 +161,40 @@ func (p *fastParser) next(i int) int {
 	return i
 }
 
-// newNode returns a zeroed node from the slab, set to n.
-func (p *fastParser) newNode(n yaml.Node) *yaml.Node {
-	if len(p.slab) == cap(p.slab) {
-		// A block line makes one or two nodes: size the first slab from
-		// the line count so a document is usually one allocation.
-		size := 2*len(p.lines) + 8
-		if cap(p.slab) > 0 {
-			size = 32
-		}
-		p.slab = make([]yaml.Node, 0, size)
+// newNode adds n to the slab and returns its index.
+func (p *fastParser) newNode(n fnode) int32 {
+	if len(p.slab) == cap(p.slab) && cap(p.slab) == 0 {
+		// A block line makes one or two nodes.
+		p.slab = make([]fnode, 0, 2*len(p.lines)+8)
 	}
+	n.first, n.next = noNode, noNode
 	p.slab = append(p.slab, n)
-	return &p.slab[len(p.slab)-1]
+	return int32(len(p.slab) - 1)
 }
 
-func (p *fastParser) fail() *yaml.Node {
+// children appends nodes to a parent's child list in order.
+type children struct {
+	p            *fastParser
+	parent, last int32
+}
+
+func (c *children) add(i int32) {
+	if c.last == noNode {
+		c.p.slab[c.parent].first = i
+	} else {
+		c.p.slab[c.last].next = i
+	}
+	c.last = i
+}
+
+func (p *fastParser) fail() int32 {
 	p.failed = true
-	return nil
+	return noNode
 }
 
 // block parses the mapping or sequence starting at line i, whose parent has
 // indentation parent.
-func (p *fastParser) block(i, parent int) (*yaml.Node, int) {
+func (p *fastParser) block(i, parent int) (int32, int) {
 	l := p.lines[i]
 	if l.indent <= parent {
 		return p.fail(), i
@@ -159,20 +211,22 @@ func isSeqItem(t string) bool {
 
 // mapping parses a block mapping whose keys sit at column ind; first is the
 // text of its first entry (which may follow a "- " on a sequence line).
-func (p *fastParser) mapping(i, ind int, first string) (*yaml.Node, int) {
-	m := p.newNode(yaml.Node{Kind: yaml.MappingNode, Line: p.lines[i].num, Column: ind + 1, Content: make([]*yaml.Node, 0, 8)})
+func (p *fastParser) mapping(i, ind int, first string) (int32, int) {
+	m := p.newNode(fnode{kind: yaml.MappingNode, line: int32(p.lines[i].num), col: int32(ind + 1)})
+	kids := children{p: p, parent: m, last: noNode}
 	text := first
 	for {
 		key, rest, ok := p.splitKey(text)
 		if !ok {
 			return p.fail(), i
 		}
-		key.Line, key.Column = p.lines[i].num, ind+1
+		p.slab[key].line, p.slab[key].col = int32(p.lines[i].num), int32(ind+1)
 		val, j := p.value(rest, i, ind, true)
-		if val == nil {
+		if val == noNode {
 			return p.fail(), i
 		}
-		m.Content = append(m.Content, key, val)
+		kids.add(key)
+		kids.add(val)
 		j = p.next(j)
 		if j >= len(p.lines) || p.lines[j].indent < ind {
 			return m, j
@@ -185,8 +239,9 @@ func (p *fastParser) mapping(i, ind int, first string) (*yaml.Node, int) {
 }
 
 // seq parses a block sequence whose dashes sit at column ind.
-func (p *fastParser) seq(i, ind int) (*yaml.Node, int) {
-	s := p.newNode(yaml.Node{Kind: yaml.SequenceNode, Line: p.lines[i].num, Column: ind + 1})
+func (p *fastParser) seq(i, ind int) (int32, int) {
+	s := p.newNode(fnode{kind: yaml.SequenceNode, line: int32(p.lines[i].num), col: int32(ind + 1)})
+	kids := children{p: p, parent: s, last: noNode}
 	for {
 		t := p.lines[i].text
 		spaces := 1
@@ -194,14 +249,14 @@ func (p *fastParser) seq(i, ind int) (*yaml.Node, int) {
 			spaces++
 		}
 		rest := t[spaces:]
-		var item *yaml.Node
+		var item int32
 		var j int
 		switch {
 		case strings.TrimSpace(stripComment(rest)) == "":
 			if k := p.next(i + 1); k < len(p.lines) && p.lines[k].indent > ind {
 				item, j = p.block(k, ind)
 			} else {
-				item, j = p.newNode(yaml.Node{Kind: yaml.ScalarNode, Line: p.lines[i].num, Column: ind + 1}), i+1
+				item, j = p.newNode(fnode{kind: yaml.ScalarNode, line: int32(p.lines[i].num), col: int32(ind + 1)}), i+1
 			}
 		case isSeqItem(rest):
 			return p.fail(), i
@@ -210,10 +265,10 @@ func (p *fastParser) seq(i, ind int) (*yaml.Node, int) {
 		default:
 			item, j = p.value(rest, i, ind, false)
 		}
-		if item == nil {
+		if item == noNode {
 			return p.fail(), i
 		}
-		s.Content = append(s.Content, item)
+		kids.add(item)
 		j = p.next(j)
 		if j >= len(p.lines) || p.lines[j].indent < ind {
 			return s, j
@@ -230,9 +285,9 @@ func (p *fastParser) seq(i, ind int) (*yaml.Node, int) {
 
 // value parses what follows "key:" (inMap) or "- " on line i, whose
 // mapping or sequence sits at column ind.
-func (p *fastParser) value(rest string, i, ind int, inMap bool) (*yaml.Node, int) {
-	num := p.lines[i].num
-	col := ind + 1
+func (p *fastParser) value(rest string, i, ind int, inMap bool) (int32, int) {
+	num := int32(p.lines[i].num)
+	col := int32(ind + 1)
 	r := strings.TrimSpace(rest)
 	if r == "" || r[0] == '#' {
 		k := p.next(i + 1)
@@ -245,7 +300,7 @@ func (p *fastParser) value(rest string, i, ind int, inMap bool) (*yaml.Node, int
 				return p.seq(k, ind) // "key:\n- a" (indentless sequence)
 			}
 		}
-		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Line: num, Column: col}), i + 1
+		return p.newNode(fnode{kind: yaml.ScalarNode, line: num, col: col}), i + 1
 	}
 	switch r[0] {
 	case '|':
@@ -253,7 +308,7 @@ func (p *fastParser) value(rest string, i, ind int, inMap bool) (*yaml.Node, int
 	case '{', '[':
 		f := &flow{p: p, s: stripCommentFlow(r), line: num}
 		n := f.node()
-		if n == nil || f.skipSpace() < len(f.s) {
+		if n == noNode || f.skipSpace() < len(f.s) {
 			return p.fail(), i
 		}
 		return n, p.continuationFree(i, ind)
@@ -266,13 +321,13 @@ func (p *fastParser) value(rest string, i, ind int, inMap bool) (*yaml.Node, int
 		if r[0] == '\'' {
 			style = yaml.SingleQuotedStyle
 		}
-		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v, Line: num, Column: col}), p.continuationFree(i, ind)
+		return p.newNode(fnode{kind: yaml.ScalarNode, style: style, value: v, line: num, col: col}), p.continuationFree(i, ind)
 	}
 	v := strings.TrimRight(stripComment(r), " ")
 	if !plainOK(v, false) {
 		return p.fail(), i
 	}
-	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: num, Column: col}), p.continuationFree(i, ind)
+	return p.newNode(fnode{kind: yaml.ScalarNode, value: v, line: num, col: col}), p.continuationFree(i, ind)
 }
 
 // continuationFree returns the line after i, failing when the next content
@@ -287,7 +342,7 @@ func (p *fastParser) continuationFree(i, ind int) int {
 }
 
 // literal parses a "|", "|-" or "|+" block scalar.
-func (p *fastParser) literal(header string, i, ind int) (*yaml.Node, int) {
+func (p *fastParser) literal(header string, i, ind int) (int32, int) {
 	h := strings.TrimSpace(stripComment(header))
 	chomp := byte(0)
 	switch h {
@@ -361,39 +416,39 @@ func (p *fastParser) literal(header string, i, ind int) (*yaml.Node, int) {
 			return p.fail(), i
 		}
 	}
-	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: yaml.LiteralStyle, Value: v, Line: p.lines[i].num, Column: ind + 1}), j
+	return p.newNode(fnode{kind: yaml.ScalarNode, style: yaml.LiteralStyle, value: v, line: int32(p.lines[i].num), col: int32(ind + 1)}), j
 }
 
 // splitKey splits "key: rest" (or "key:" at the end); ok is false for
 // anything that is not a simple plain or quoted key.
-func (p *fastParser) splitKey(t string) (key *yaml.Node, rest string, ok bool) {
+func (p *fastParser) splitKey(t string) (key int32, rest string, ok bool) {
 	if t == "" {
-		return nil, "", false
+		return noNode, "", false
 	}
 	if t[0] == '"' || t[0] == '\'' {
 		v, after, ok := quoted(t)
 		if !ok || !strings.HasPrefix(after, ":") || (len(after) > 1 && after[1] != ' ') || len(t)-len(after) > maxImplicitKey {
-			return nil, "", false
+			return noNode, "", false
 		}
 		style := yaml.DoubleQuotedStyle
 		if t[0] == '\'' {
 			style = yaml.SingleQuotedStyle
 		}
-		return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v}), after[1:], true
+		return p.newNode(fnode{kind: yaml.ScalarNode, style: style, value: v}), after[1:], true
 	}
 	i := strings.Index(t, ": ")
 	if i < 0 {
 		if strings.HasSuffix(strings.TrimRight(t, " "), ":") {
 			i = len(strings.TrimRight(t, " ")) - 1
 		} else {
-			return nil, "", false
+			return noNode, "", false
 		}
 	}
 	k := strings.TrimRight(t[:i], " ")
 	if i > maxImplicitKey || !plainOK(k, true) || strings.Contains(k, " #") || k == "<<" {
-		return nil, "", false
+		return noNode, "", false
 	}
-	return p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: k}), t[i+1:], true
+	return p.newNode(fnode{kind: yaml.ScalarNode, value: k}), t[i+1:], true
 }
 
 // maxImplicitKey stays under YAML's 1024-character limit on implicit keys
@@ -520,7 +575,7 @@ type flow struct {
 	p     *fastParser
 	s     string
 	i     int
-	line  int
+	line  int32
 	depth int
 }
 
@@ -531,31 +586,32 @@ func (f *flow) skipSpace() int {
 	return f.i
 }
 
-func (f *flow) node() *yaml.Node {
+func (f *flow) node() int32 {
 	if f.depth++; f.depth > maxDepth {
-		return nil
+		return noNode
 	}
 	defer func() { f.depth-- }()
 	f.skipSpace()
 	if f.i >= len(f.s) {
-		return nil
+		return noNode
 	}
 	switch f.s[f.i] {
 	case '[':
 		f.i++
-		n := f.p.newNode(yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Line: f.line})
+		n := f.p.newNode(fnode{kind: yaml.SequenceNode, style: yaml.FlowStyle, line: f.line})
+		kids := children{p: f.p, parent: n, last: noNode}
 		if f.skipSpace() < len(f.s) && f.s[f.i] == ']' {
 			f.i++
 			return n
 		}
 		for {
 			item := f.node()
-			if item == nil || item.Kind == yaml.ScalarNode && item.Style == 0 && f.peekColon() {
-				return nil
+			if item == noNode || f.p.slab[item].kind == yaml.ScalarNode && f.p.slab[item].style == 0 && f.peekColon() {
+				return noNode
 			}
-			n.Content = append(n.Content, item)
+			kids.add(item)
 			if !f.sep(']') {
-				return nil
+				return noNode
 			}
 			if f.s[f.i-1] == ']' {
 				return n
@@ -563,28 +619,30 @@ func (f *flow) node() *yaml.Node {
 		}
 	case '{':
 		f.i++
-		n := f.p.newNode(yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Line: f.line})
+		n := f.p.newNode(fnode{kind: yaml.MappingNode, style: yaml.FlowStyle, line: f.line})
+		kids := children{p: f.p, parent: n, last: noNode}
 		if f.skipSpace() < len(f.s) && f.s[f.i] == '}' {
 			f.i++
 			return n
 		}
 		for {
 			k := f.scalar(true)
-			if k == nil || k.Value == "<<" && k.Style == 0 {
-				return nil
+			if k == noNode || f.p.slab[k].value == "<<" && f.p.slab[k].style == 0 {
+				return noNode
 			}
 			f.skipSpace()
 			if f.i >= len(f.s) || f.s[f.i] != ':' || (f.i+1 < len(f.s) && f.s[f.i+1] != ' ') {
-				return nil
+				return noNode
 			}
 			f.i++
 			v := f.node()
-			if v == nil {
-				return nil
+			if v == noNode {
+				return noNode
 			}
-			n.Content = append(n.Content, k, v)
+			kids.add(k)
+			kids.add(v)
 			if !f.sep('}') {
-				return nil
+				return noNode
 			}
 			if f.s[f.i-1] == '}' {
 				return n
@@ -620,22 +678,22 @@ func (f *flow) sep(end byte) bool {
 	return false
 }
 
-func (f *flow) scalar(key bool) *yaml.Node {
+func (f *flow) scalar(key bool) int32 {
 	f.skipSpace()
 	if f.i >= len(f.s) {
-		return nil
+		return noNode
 	}
 	if c := f.s[f.i]; c == '"' || c == '\'' {
 		v, after, ok := quoted(f.s[f.i:])
 		if !ok {
-			return nil
+			return noNode
 		}
 		f.i = len(f.s) - len(after)
 		style := yaml.DoubleQuotedStyle
 		if c == '\'' {
 			style = yaml.SingleQuotedStyle
 		}
-		return f.p.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Value: v, Line: f.line})
+		return f.p.newNode(fnode{kind: yaml.ScalarNode, style: style, value: v, line: f.line})
 	}
 	start := f.i
 	for f.i < len(f.s) {
@@ -647,10 +705,10 @@ func (f *flow) scalar(key bool) *yaml.Node {
 	}
 	v := strings.TrimRight(f.s[start:f.i], " ")
 	if v == "" || !plainOK(v, key) || strings.ContainsAny(v, "#") {
-		return nil
+		return noNode
 	}
 	if f.i < len(f.s) && (f.s[f.i] == '[' || f.s[f.i] == '{') {
-		return nil
+		return noNode
 	}
-	return f.p.newNode(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: f.line})
+	return f.p.newNode(fnode{kind: yaml.ScalarNode, value: v, line: f.line})
 }

@@ -96,33 +96,38 @@ func appendJSONExcept(buf *bytes.Buffer, n *yaml.Node, skip string) {
 const maxDepth = 200
 
 func appendScalar(buf *bytes.Buffer, n *yaml.Node) {
-	switch n.ShortTag() {
+	appendScalarValue(buf, n.ShortTag(), n.Value)
+}
+
+// appendScalarValue writes a scalar of the resolved YAML tag as JSON.
+func appendScalarValue(buf *bytes.Buffer, tag, value string) {
+	switch tag {
 	case "!!null":
 		buf.WriteString("null")
 	case "!!bool":
-		if b, err := strconv.ParseBool(strings.ToLower(n.Value)); err == nil && b {
+		if b, err := strconv.ParseBool(strings.ToLower(value)); err == nil && b {
 			buf.WriteString("true")
 		} else {
 			buf.WriteString("false")
 		}
 	case "!!int":
-		v := strings.ReplaceAll(n.Value, "_", "")
+		v := strings.ReplaceAll(value, "_", "")
 		if i, err := strconv.ParseInt(v, 0, 64); err == nil {
 			buf.WriteString(strconv.FormatInt(i, 10))
 		} else if u, err := strconv.ParseUint(v, 0, 64); err == nil {
 			buf.WriteString(strconv.FormatUint(u, 10))
 		} else {
-			writeString(buf, n.Value)
+			writeString(buf, value)
 		}
 	case "!!float":
-		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		f, err := strconv.ParseFloat(strings.ReplaceAll(value, "_", ""), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			writeString(buf, n.Value)
+			writeString(buf, value)
 			return
 		}
 		buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 	default:
-		writeString(buf, n.Value)
+		writeString(buf, value)
 	}
 }
 

@@ -182,8 +182,11 @@ func newDecoder(opts Options) *decoder {
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
+			// Each worker reuses its parser's slab and its JSON buffer.
+			var p fastParser
+			var buf bytes.Buffer
 			for c := range d.work {
-				out := decodeChunk(c, d.opts)
+				out := decodeChunk(c, d.opts, &p, &buf)
 				d.mu.Lock()
 				d.results[c.seq] = out
 				d.mu.Unlock()
@@ -304,10 +307,22 @@ func isSeparator(l []byte) bool {
 
 var yamlErrLine = regexp.MustCompile(`line (\d+)`)
 
-func decodeChunk(c chunk, opts Options) (out decoded) {
+// decodeChunk decodes one document: the ordinary case straight from the
+// fast parser's tree, everything else through a yaml.Node tree.
+func decodeChunk(c chunk, opts Options, p *fastParser, buf *bytes.Buffer) (out decoded) {
+	r := p.parse(c.data)
+	if r != noNode && decodeFast(p, r, c, opts, buf, &out) {
+		return out
+	}
+	return decodeTree(c, opts, p, r)
+}
+
+// decodeTree decodes a document through yaml.Node: the fast parser's tree r
+// converted, or, where it declined (noNode), yaml.v3's.
+func decodeTree(c chunk, opts Options, p *fastParser, r int32) (out decoded) {
 	var root yaml.Node
-	if fast := parseFast(c.data); fast != nil {
-		root = *fast
+	if r != noNode {
+		root = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{p.yamlNode(r, 0)}}
 	} else if err := yaml.Unmarshal(c.data, &root); err != nil {
 		line := c.line
 		msg := err.Error()
@@ -402,14 +417,8 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		o.Name = str("metadata", "generateName")
 		o.GeneratedName = true
 	}
-	o.NamespaceSet = o.Namespace != ""
 	k := kinds[GroupKind{o.Group(), o.Kind}]
-	if o.Namespace == "" && !k.clustered && !clusterScoped[o.Kind] {
-		o.Namespace = opts.DefaultNamespace
-	}
-	if k.clustered {
-		o.Namespace = ""
-	}
+	o.place(k, opts)
 	if !known {
 		o.Labels = stringMap(n, "metadata", "labels")
 		o.Annotations = stringMap(n, "metadata", "annotations")
@@ -496,6 +505,19 @@ func decodeTyped(data []byte, v any) error {
 	rv := reflect.ValueOf(v).Elem()
 	rv.Set(reflect.Zero(rv.Type()))
 	return json.Unmarshal(data, v)
+}
+
+// place settles the object's namespace as kubectl apply would: the
+// document's own, else the default for namespaced kinds, none for
+// cluster-scoped ones.
+func (o *Object) place(k kind, opts Options) {
+	o.NamespaceSet = o.Namespace != ""
+	if o.Namespace == "" && !k.clustered && !clusterScoped[o.Kind] {
+		o.Namespace = opts.DefaultNamespace
+	}
+	if k.clustered {
+		o.Namespace = ""
+	}
 }
 
 func refp(o *Object) *Ref { r := o.Ref(); return &r }
