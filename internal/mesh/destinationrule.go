@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"slices"
 	"strings"
 
 	istioapi "istio.io/api/networking/v1alpha3"
@@ -65,13 +66,29 @@ func (m *Model) drsIn(ns, clientNS, host string) []*DestinationRule {
 	return best
 }
 
+// ClientNamespaces is a set of client namespaces in a stable order, indexed
+// for DistinctDestinationRules.
+type ClientNamespaces struct {
+	names []string
+	pos   map[string]int
+}
+
+// NewClientNamespaces sorts and indexes names (duplicates dropped).
+func NewClientNamespaces(names []string) ClientNamespaces {
+	c := ClientNamespaces{names: slices.Compact(slices.Sorted(slices.Values(names))), pos: map[string]int{}}
+	for i, n := range c.names {
+		c.pos[n] = i
+	}
+	return c
+}
+
 // DistinctDestinationRules returns the different DestinationRule sets that
 // clients in the given namespaces use for host, each once. Only namespaces
 // that hold a rule for the host, the service's and root namespaces, and
 // namespaces named in an exportTo can see something different from the
 // rest; every other client namespace behaves like the first of them. This
 // keeps "for every client namespace" questions linear in the mesh size.
-func (m *Model) DistinctDestinationRules(host string, clients []string) [][]*DestinationRule {
+func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) [][]*DestinationRule {
 	special := map[string]bool{m.Mesh.RootNamespace: true}
 	svcNS := m.ServiceNamespace(host)
 	if es := m.entriesByHost[host]; svcNS == "" && len(es) > 0 {
@@ -96,17 +113,26 @@ func (m *Model) DistinctDestinationRules(host string, clients []string) [][]*Des
 			}
 		}
 	}
+	// The special client namespaces and the first other one, in the
+	// clients' order, without walking every client.
+	var at []int
+	for ns := range special {
+		if i, ok := clients.pos[ns]; ok {
+			at = append(at, i)
+		}
+	}
+	for i, ns := range clients.names {
+		if !special[ns] {
+			at = append(at, i)
+			break
+		}
+	}
+	slices.Sort(at)
 	var out [][]*DestinationRule
 	seen := map[*DestinationRule]bool{}
 	none := false
-	representative := false
-	for _, ns := range clients {
-		if !special[ns] {
-			if representative {
-				continue
-			}
-			representative = true
-		}
+	for _, i := range at {
+		ns := clients.names[i]
 		drs := m.DestinationRuleFor(ns, host)
 		if len(drs) == 0 {
 			if !none {

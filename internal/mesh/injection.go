@@ -30,6 +30,27 @@ func (d Dataplane) String() string {
 // namespace, then sidecar.istio.io/inject=true or istio.io/rev on the pod.
 // Live pods are judged by the istio-proxy container they actually have.
 func (m *Model) Injection(w *Workload) (Dataplane, string) {
+	if w.injection != nil {
+		return w.injection.dataplane, w.injection.why
+	}
+	return m.injection(w)
+}
+
+// InjectionPolicy is the injector's decision for w from its labels,
+// annotations and namespace alone, whatever containers it actually has.
+func (m *Model) InjectionPolicy(w *Workload) (Dataplane, string) {
+	policy := *w
+	policy.Pod, policy.Instances, policy.injection = nil, nil, nil
+	return m.injection(&policy)
+}
+
+// injectionResult is Injection's answer, kept on the workload by Build.
+type injectionResult struct {
+	dataplane Dataplane
+	why       string
+}
+
+func (m *Model) injection(w *Workload) (Dataplane, string) {
 	if w.Pod != nil {
 		if hasProxy(w) {
 			return DataplaneSidecar, "pod has an istio-proxy container"

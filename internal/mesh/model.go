@@ -97,6 +97,9 @@ type Service struct {
 	*manifest.Object
 	Spec *corev1.ServiceSpec
 	Host string // FQDN: name.namespace.svc.<cluster domain>
+	// workloads are those its selector selects, found once by Build:
+	// most rules ask.
+	workloads []*Workload
 }
 
 // ServiceEntry is an Istio ServiceEntry.
@@ -110,6 +113,8 @@ type VirtualService struct {
 	*manifest.Object
 	Spec  *istioapi.VirtualService
 	Hosts []string // FQDNs (or wildcards) in the order written
+	// destinations: Destinations' answer, found once by Build.
+	destinations *[]RouteDestination
 }
 
 // DestinationRule is an Istio DestinationRule with its host resolved.
@@ -310,8 +315,25 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		m.workloads.add(p)
 		m.Workloads = append(m.Workloads, p)
 	}
+	// Service ↔ workload in both directions, through the label index.
+	for _, s := range m.Services {
+		s.workloads = m.workloads.selectIn(s.Namespace, s.Spec.Selector)
+		for _, w := range s.workloads {
+			w.services = append(w.services, s)
+		}
+	}
 	m.Mesh = m.readMeshConfig(opts.MeshConfig)
 	m.Istio = m.readIstio(opts.IstioVersion)
+	for _, v := range m.VirtualServices {
+		ds := m.destinations(v)
+		v.destinations = &ds
+	}
+	for _, w := range m.Workloads {
+		for _, x := range append([]*Workload{w}, w.Instances...) {
+			d, why := m.injection(x)
+			x.injection = &injectionResult{d, why}
+		}
+	}
 	return m
 }
 

@@ -19,8 +19,16 @@ type RouteDestination struct {
 }
 
 // Destinations lists every destination of the VirtualService in the order
-// written: http routes and mirrors, then tcp, then tls.
+// written: http routes and mirrors, then tcp, then tls. The list is shared:
+// callers must not modify it.
 func (m *Model) Destinations(v *VirtualService) []RouteDestination {
+	if v.destinations != nil {
+		return *v.destinations
+	}
+	return m.destinations(v)
+}
+
+func (m *Model) destinations(v *VirtualService) []RouteDestination {
 	var out []RouteDestination
 	add := func(d *istioapi.Destination, proto string, i int, mirror bool, hr *istioapi.HTTPRoute, path ...any) {
 		if d == nil {

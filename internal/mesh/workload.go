@@ -23,6 +23,10 @@ type Workload struct {
 	// podPath is the path from the object root to the pod template's
 	// metadata/spec parent ("spec","template" for Deployments).
 	podPath []any
+	// services select it, and injection is Injection's answer (both set
+	// by Build: every rule asks).
+	services  []*Service
+	injection *injectionResult
 }
 
 // PodPos is the position of a field below the pod template (or the Pod),
@@ -128,20 +132,10 @@ func (m *Model) WorkloadsIn(ns string) []*Workload { return m.workloads.byNS[ns]
 func (m *Model) ServicesIn(ns string) []*Service { return m.servicesByNS[ns] }
 
 // ServiceWorkloads returns the workloads behind a Service's selector.
-func (m *Model) ServiceWorkloads(s *Service) []*Workload {
-	return m.workloads.selectIn(s.Namespace, s.Spec.Selector)
-}
+func (m *Model) ServiceWorkloads(s *Service) []*Workload { return s.workloads }
 
 // ServicesOf returns the Services whose selector selects w.
-func (m *Model) ServicesOf(w *Workload) []*Service {
-	var out []*Service
-	for _, s := range m.servicesByNS[w.Namespace] {
-		if len(s.Spec.Selector) > 0 && Matches(s.Spec.Selector, w.Labels) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (m *Model) ServicesOf(w *Workload) []*Service { return w.services }
 
 // ContainerPort resolves a Service port's targetPort against a workload's
 // containers: the number the application listens on, and the container that

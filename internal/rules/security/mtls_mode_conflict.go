@@ -2,8 +2,6 @@ package security
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	istioapi "istio.io/api/networking/v1alpha3"
@@ -86,11 +84,14 @@ func runMTLSModeConflict(p *rules.Pass) {
 				for _, subset := range subsets {
 					name, bs := "", backends
 					if subset != nil {
-						name, bs = subset.Name, subsetBackends(backends, subset.Labels)
+						name = subset.Name
 					}
 					ct := m.ClientTLSFor(drs, uint32(sp.Port), name)
 					if ct.Settings == nil && (ct.Auto || !rootSeen) {
 						continue
+					}
+					if subset != nil {
+						bs = subsetBackends(backends, subset.Labels)
 					}
 					cs := tlsConflicts(m, ct, svc, bs)
 					if len(cs) == 0 {
@@ -106,17 +107,17 @@ func runMTLSModeConflict(p *rules.Pass) {
 // clientNamespaces are the namespaces whose sidecars the input tells about:
 // those of DestinationRules (their authors' clients) and of workloads with
 // a sidecar.
-func clientNamespaces(m *mesh.Model) []string {
-	set := map[string]bool{}
+func clientNamespaces(m *mesh.Model) mesh.ClientNamespaces {
+	var names []string
 	for _, dr := range m.DestinationRules {
-		set[dr.Namespace] = true
+		names = append(names, dr.Namespace)
 	}
 	for _, w := range m.Workloads {
 		if m.Meshed(w) {
-			set[w.Namespace] = true
+			names = append(names, w.Namespace)
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	return mesh.NewClientNamespaces(names)
 }
 
 func subsetBackends(bs []mesh.Backend, labels map[string]string) []mesh.Backend {

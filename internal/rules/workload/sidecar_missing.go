@@ -57,10 +57,8 @@ func runSidecarMissing(p *rules.Pass) {
 				continue
 			}
 			// The injector's decision for this pod, ignoring what it
-			// actually got: its labels, annotations and namespace.
-			policy := *pod
-			policy.Pod, policy.Instances = nil, nil
-			d, reason := m.Injection(&policy)
+			// actually got.
+			d, reason := m.InjectionPolicy(pod)
 			if d != mesh.DataplaneSidecar {
 				continue
 			}
