@@ -247,8 +247,9 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 		doc.Reset()
 		tooBig, inline = false, false
 	}
+	var scratch []byte
 	for {
-		l, err := readLine(br)
+		l, err := readLine(br, &scratch)
 		lineStart := offset
 		offset += int64(len(l))
 		if len(l) > 0 || err == nil {
@@ -282,20 +283,24 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 	return nil
 }
 
-// readLine returns one line including its newline; a line longer than
-// maxLineBytes is cut (the document will then fail to parse and be reported).
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var out []byte
-	for {
-		l, err := br.ReadSlice('\n')
+// readLine returns one line including its newline, valid until the next
+// read: the reader's own buffer, or scratch for a line longer than it. A
+// line longer than maxLineBytes is cut (the document will then fail to
+// parse and be reported).
+func readLine(br *bufio.Reader, scratch *[]byte) ([]byte, error) {
+	l, err := br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return l, err
+	}
+	out := append((*scratch)[:0], l...)
+	for err == bufio.ErrBufferFull {
+		l, err = br.ReadSlice('\n')
 		if len(out)+len(l) <= maxLineBytes {
 			out = append(out, l...)
 		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return out, err
 	}
+	*scratch = out
+	return out, err
 }
 
 func isSeparator(l []byte) bool {

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sync"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	secapi "istio.io/api/security/v1beta1"
@@ -315,26 +316,40 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		m.workloads.add(p)
 		m.Workloads = append(m.Workloads, p)
 	}
-	// Service ↔ workload in both directions, through the label index.
-	for _, s := range m.Services {
-		s.workloads = m.workloads.selectIn(s.Namespace, s.Spec.Selector)
-		for _, w := range s.workloads {
-			w.services = append(w.services, s)
-		}
-	}
 	m.Mesh = m.readMeshConfig(opts.MeshConfig)
 	m.Istio = m.readIstio(opts.IstioVersion)
-	for _, v := range m.VirtualServices {
-		ds := m.destinations(v)
-		v.destinations = &ds
-	}
-	for _, w := range m.Workloads {
-		for _, x := range append([]*Workload{w}, w.Instances...) {
-			d, why := m.injection(x)
-			x.injection = &injectionResult{d, why}
-		}
-	}
+	m.precompute()
 	return m
+}
+
+// precompute answers, once, the questions nearly every rule asks. The three
+// passes write disjoint fields, so they run side by side.
+func (m *Model) precompute() {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Service ↔ workload in both directions, through the label index.
+		for _, s := range m.Services {
+			s.workloads = m.workloads.selectIn(s.Namespace, s.Spec.Selector)
+			for _, w := range s.workloads {
+				w.services = append(w.services, s)
+			}
+		}
+	})
+	wg.Go(func() {
+		for _, v := range m.VirtualServices {
+			ds := m.destinations(v)
+			v.destinations = &ds
+		}
+	})
+	wg.Go(func() {
+		for _, w := range m.Workloads {
+			for _, x := range append([]*Workload{w}, w.Instances...) {
+				d, why := m.injection(x)
+				x.injection = &injectionResult{d, why}
+			}
+		}
+	})
+	wg.Wait()
 }
 
 type hostVS struct {

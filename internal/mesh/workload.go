@@ -56,19 +56,24 @@ func (m *Model) addWorkload(o *manifest.Object, tmpl *corev1.PodTemplateSpec, po
 // namespace and key=value, intersected from the rarest term.
 type labelIndex struct {
 	byNS   map[string][]*Workload
-	byTerm map[string][]*Workload // namespace \x00 key=value
-	all    map[string][]*Workload // key=value across namespaces
+	byTerm map[labelTerm][]*Workload // in a namespace
+	all    map[labelTerm][]*Workload // across namespaces (ns "")
 }
 
+// labelTerm is one key=value pair, in a namespace or (ns "") in any.
+type labelTerm struct{ ns, key, value string }
+
 func newLabelIndex() *labelIndex {
-	return &labelIndex{byNS: map[string][]*Workload{}, byTerm: map[string][]*Workload{}, all: map[string][]*Workload{}}
+	return &labelIndex{byNS: map[string][]*Workload{}, byTerm: map[labelTerm][]*Workload{}, all: map[labelTerm][]*Workload{}}
 }
 
 func (ix *labelIndex) add(w *Workload) {
 	ix.byNS[w.Namespace] = append(ix.byNS[w.Namespace], w)
 	for k, v := range w.Labels {
-		ix.byTerm[w.Namespace+"\x00"+k+"="+v] = append(ix.byTerm[w.Namespace+"\x00"+k+"="+v], w)
-		ix.all[k+"="+v] = append(ix.all[k+"="+v], w)
+		t := labelTerm{w.Namespace, k, v}
+		ix.byTerm[t] = append(ix.byTerm[t], w)
+		t.ns = ""
+		ix.all[t] = append(ix.all[t], w)
 	}
 }
 
@@ -84,9 +89,9 @@ func (ix *labelIndex) selectIn(ns string, sel map[string]string) []*Workload {
 	for k, v := range sel {
 		var p []*Workload
 		if ns == "" {
-			p = ix.all[k+"="+v]
+			p = ix.all[labelTerm{"", k, v}]
 		} else {
-			p = ix.byTerm[ns+"\x00"+k+"="+v]
+			p = ix.byTerm[labelTerm{ns, k, v}]
 		}
 		if first || len(p) < len(best) {
 			best, first = p, false
