@@ -18,8 +18,11 @@ TIMEFORMAT=%U+%S
 printf '%-10s %9s %9s %9s %9s %9s %9s  %s\n' size objects wall_ms cpu_s load_ms rules_ms rss_mb findings
 for s in $sizes; do
   ns=${s%x*}; svc=${s#*x}
+  # Generated afresh each run (deterministic, a second at 100k objects), so
+  # a changed generator never leaves a stale mesh behind.
   dir=$work/mesh-$s
-  [ -f "$dir/istio-system.yaml" ] || "$work/meshgen" -o "$dir" -namespaces "$ns" -services "$svc" $plants >/dev/null
+  rm -rf "$dir"
+  "$work/meshgen" -o "$dir" -namespaces "$ns" -services "$svc" $plants >/dev/null
   cpu=$( { time "$work/meshdoctor" analyze --stats -o json "$dir" >"$work/out.json" 2>"$work/stats.txt" || true; } 2>&1 )
   cpu=$(echo "$cpu" | tail -1 | awk -F+ '{printf "%.2f", $1+$2}')
   st=$(grep '^stats:' "$work/stats.txt")

@@ -35,7 +35,7 @@ func meshDir(b *testing.B, ns, services int) string {
 	if d, ok := generated.Load(key); ok {
 		return d.(string)
 	}
-	dir := filepath.Join(os.TempDir(), "meshdoctor-bench-"+key)
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("meshdoctor-bench-v%d-%s", meshgen.Version, key))
 	if _, err := os.Stat(filepath.Join(dir, "istio-system.yaml")); err != nil {
 		os.MkdirAll(dir, 0o755)
 		err := meshgen.Generate(meshgen.Config{Namespaces: ns, Services: services}, func(name string) (io.WriteCloser, error) {

@@ -60,16 +60,9 @@ func MayBeProxy(w *Workload) bool {
 	return false
 }
 
-// GatewayWorkloads lists the gateway workloads in the input.
-func (m *Model) GatewayWorkloads() []*Workload {
-	var out []*Workload
-	for _, w := range m.Workloads {
-		if ok, _ := IsGatewayWorkload(w); ok {
-			out = append(out, w)
-		}
-	}
-	return out
-}
+// GatewayWorkloads lists the gateway workloads in the input (found once by
+// Build; callers must not modify the list).
+func (m *Model) GatewayWorkloads() []*Workload { return m.gatewayWorkloads }
 
 // GatewaySelection is what an Istio Gateway's selector picks.
 type GatewaySelection struct {

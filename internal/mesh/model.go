@@ -63,6 +63,7 @@ type Model struct {
 	entriesByHost      map[string][]*ServiceEntry
 	wildcardEntries    []*ServiceEntry
 	workloads          *labelIndex
+	gatewayWorkloads   []*Workload
 	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
 	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
 	drNamespacesByHost map[string]map[string]bool
@@ -343,6 +344,9 @@ func (m *Model) precompute() {
 	})
 	wg.Go(func() {
 		for _, w := range m.Workloads {
+			if ok, _ := IsGatewayWorkload(w); ok {
+				m.gatewayWorkloads = append(m.gatewayWorkloads, w)
+			}
 			for _, x := range append([]*Workload{w}, w.Instances...) {
 				d, why := m.injection(x)
 				x.injection = &injectionResult{d, why}

@@ -1,25 +1,39 @@
 package meshgen
 
-// A self-signed certificate for *.example.com valid until 2100, so generated
-// gateways have a real, valid credential and the output stays deterministic.
-const (
-	tlsCert = `-----BEGIN CERTIFICATE-----
-MIIBrTCCAVSgAwIBAgIUCWMPLxN5fmriMGKMzdjxVeHWWekwCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTAgFw0yNjExMjMxMzQ5MjBaGA8yMTAw
-MTAyNjEzNDkyMFowGDEWMBQGA1UEAwwNKi5leGFtcGxlLmNvbTBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABKXje2LsHGk+GmuyrABE/ul7Yb6jW4g3QslwhxVSs21B
-cGhrDzzJi2e0QTulLdTYDF3AsmELscYZKdDaPRaeEgejejB4MB0GA1UdDgQWBBSS
-gsZYnv9WRaGiDAMsxiEkhnQXfDAfBgNVHSMEGDAWgBSSgsZYnv9WRaGiDAMsxiEk
-hnQXfDAPBgNVHRMBAf8EBTADAQH/MCUGA1UdEQQeMByCDSouZXhhbXBsZS5jb22C
-C2V4YW1wbGUuY29tMAoGCCqGSM49BAMCA0cAMEQCICag0I8DO3SIQ8XPaCaLnp+M
-kEVL2q1JExwlQFVFGRKJAiA69qXfetMQktMIBrudJ59FByTpBqJt+kRdWpiX9RQu
-aQ==
------END CERTIFICATE-----
-`
-	tlsKey = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgq3yvcSI46ckYY0HQ
-+cO7WM4aZqn62IQw0M0Nrs+/xxihRANCAASl43ti7BxpPhprsqwARP7pe2G+o1uI
-N0LJcIcVUrNtQXBoaw88yYtntEE7pS3U2AxdwLJhC7HGGSnQ2j0WnhIH
------END PRIVATE KEY-----
-`
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"time"
 )
+
+// gatewayCert returns a self-signed certificate and key for host, valid
+// until 2100. Each namespace's Gateway gets its own: Gateways that share a
+// certificate on one gateway proxy are a misconfiguration of their own
+// (gateway-shared-certificate). Ed25519 keys come from a seed and Ed25519
+// signatures are deterministic, so the output stays the same run to run.
+func gatewayCert(host string) (certPEM, keyPEM []byte) {
+	seed := sha256.Sum256([]byte("meshgen:" + host))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	tmpl := &x509.Certificate{
+		SerialNumber: new(big.Int).SetBytes(seed[:8]),
+		Subject:      pkix.Name{CommonName: host},
+		DNSNames:     []string{host},
+		NotBefore:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:     time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		panic("meshgen: certificate template rejected: " + err.Error()) // a fixed, valid template
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		panic("meshgen: " + err.Error())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
+}

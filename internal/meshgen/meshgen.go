@@ -31,8 +31,8 @@ type Config struct {
 // + ControlPlaneObjects.
 const (
 	ObjectsPerService   = 5 // 2 Deployments, Service, DestinationRule, VirtualService
-	ObjectsPerNamespace = 7 // Namespace, PeerAuthentication, Gateway, gateway VirtualService, ServiceEntry, ConfigMap, Secret
-	ControlPlaneObjects = 6 // istio-system Namespace, istiod, mesh ConfigMap, ingress gateway Deployment and Service, credential Secret
+	ObjectsPerNamespace = 8 // Namespace, PeerAuthentication, Gateway and its credential Secret, gateway VirtualService, ServiceEntry, ConfigMap, Secret
+	ControlPlaneObjects = 5 // istio-system Namespace, istiod, mesh ConfigMap, ingress gateway Deployment and Service
 )
 
 // FindingsPerPlant is how many findings one plant of a rule yields: the GKE
@@ -250,16 +250,7 @@ spec:
   ports:
   - {name: http2, port: 80, targetPort: 8080}
   - {name: https, port: 443, targetPort: 8443}
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: shop-cert
-  namespace: istio-system
-type: kubernetes.io/tls
-data:
 `)
-	fmt.Fprintf(b, "  tls.crt: %s\n  tls.key: %s\n", base64.StdEncoding.EncodeToString([]byte(tlsCert)), base64.StdEncoding.EncodeToString([]byte(tlsKey)))
 }
 
 func writeNamespace(b *bufio.Writer, ns *namespace, svcs []*service) {
@@ -296,7 +287,7 @@ spec:
     hosts: [%[1]s.example.com]
     tls:
       mode: SIMPLE
-      credentialName: shop-cert
+      credentialName: %[1]s-shop-cert
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -319,6 +310,10 @@ type: Opaque
 stringData:
   password: generated
 `, ns.name, labels)
+	// The Gateway's credential lives with the gateway workload.
+	crt, key := gatewayCert(ns.name + ".example.com")
+	fmt.Fprintf(b, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: %s-shop-cert\n  namespace: istio-system\ntype: kubernetes.io/tls\ndata:\n  tls.crt: %s\n  tls.key: %s\n",
+		ns.name, base64.StdEncoding.EncodeToString(crt), base64.StdEncoding.EncodeToString(key))
 	gw := svcs[0]
 	subset := ""
 	if gw.gatewaySubset != "" {
@@ -488,6 +483,10 @@ spec:
         - {containerPort: 8080, name: http}%[6]s%[7]s%[8]s
 `, s.name, s.ns, version, annotations, image, extraPort, probe, volumes)
 }
+
+// Version changes whenever Generate's output does, so caches of generated
+// meshes (benchmarks) can be keyed by it.
+const Version = 2
 
 // Objects is the number of objects Generate writes for cfg, before plants
 // (a GKE Ingress plant adds one).

@@ -11,4 +11,5 @@ var Rules = []*rules.Rule{
 	VirtualServiceGatewayNotFound,
 	GatewaySelectsNoPods,
 	IngressBackendNotFound,
+	GatewaySharedCertificate,
 }
