@@ -70,7 +70,8 @@ type Result struct {
 	Objects    int
 	Files      int
 	Unknown    map[string]int // unknown kinds skipped, by Kind.group
-	// NotManifests are tool files (kustomization.yaml…) skipped in directories.
+	// NotManifests are files skipped in directories: tool configuration
+	// (kustomization.yaml…), Helm charts, files without a Kubernetes object.
 	NotManifests []string
 	Model        *mesh.Model
 	// Phase timings, for --stats and benchmarks.
@@ -160,8 +161,9 @@ type Summary struct {
 	Files      int            `json:"files" yaml:"files"`
 	Suppressed int            `json:"suppressed" yaml:"suppressed"`
 	Skipped    map[string]int `json:"skippedKinds,omitempty" yaml:"skippedKinds,omitempty"`
-	// SkippedFiles are files in the given directories that configure tools
-	// (kustomization.yaml, Chart.yaml, values.yaml), not objects.
+	// SkippedFiles are files (and Helm chart directories) in the given
+	// directories that are not manifests: tool configuration
+	// (kustomization.yaml, values.yaml), charts, files without an object.
 	SkippedFiles []string `json:"skippedFiles,omitempty" yaml:"skippedFiles,omitempty"`
 }
 

@@ -63,6 +63,9 @@ func Load(paths []string, opts Options) (*Result, error) {
 	}
 	res := &Result{Unknown: map[string]int{}}
 	var files []string
+	// Files found by walking a directory, as opposed to named: only those
+	// may turn out not to be manifests at all.
+	walked := map[string]bool{}
 	for _, p := range paths {
 		if p == "-" {
 			files = append(files, "-")
@@ -71,6 +74,11 @@ func Load(paths []string, opts Options) (*Result, error) {
 		found, skipped, err := expand(p)
 		if err != nil {
 			return nil, err
+		}
+		if len(found) > 1 || (len(found) == 1 && found[0] != p) {
+			for _, f := range found {
+				walked[f] = true
+			}
 		}
 		files = append(files, found...)
 		res.NotManifests = append(res.NotManifests, skipped...)
@@ -94,7 +102,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 		}
 		res.Files++
 	}
-	d.finish(res)
+	d.finish(res, walked)
 	return res, nil
 }
 
@@ -115,6 +123,9 @@ func expand(p string) (files, skipped []string, err error) {
 	if !st.IsDir() {
 		return []string{p}, nil, nil
 	}
+	if isChart(p) {
+		return nil, nil, fmt.Errorf("%s is a Helm chart, whose templates are not manifests yet: render it first, e.g. helm template %s | meshdoctor analyze -", p, p)
+	}
 	var out []string
 	err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -122,6 +133,12 @@ func expand(p string) (files, skipped []string, err error) {
 		}
 		if e.IsDir() {
 			if path != p && strings.HasPrefix(e.Name(), ".") {
+				return filepath.SkipDir
+			}
+			// A Helm chart holds templates, not manifests: they are
+			// read after `helm template` renders them.
+			if isChart(path) {
+				skipped = append(skipped, path+string(filepath.Separator))
 				return filepath.SkipDir
 			}
 			return nil
@@ -138,6 +155,11 @@ func expand(p string) (files, skipped []string, err error) {
 	})
 	sort.Strings(out)
 	return out, skipped, err
+}
+
+func isChart(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil && !st.IsDir()
 }
 
 func (d *decoder) file(name string, res *Result) error {
@@ -159,6 +181,7 @@ type chunk struct {
 }
 
 type decoded struct {
+	file     string
 	objects  []*Object
 	problems []Problem
 	unknown  []string
@@ -187,6 +210,7 @@ func newDecoder(opts Options) *decoder {
 			var buf bytes.Buffer
 			for c := range d.work {
 				out := decodeChunk(c, d.opts, &p, &buf)
+				out.file = c.file
 				d.mu.Lock()
 				d.results[c.seq] = out
 				d.mu.Unlock()
@@ -196,17 +220,54 @@ func newDecoder(opts Options) *decoder {
 	return d
 }
 
-func (d *decoder) finish(res *Result) {
+// finish collects the documents' results in input order. A file met while
+// walking a directory whose documents all lack apiVersion and kind (Helm
+// values under another name, package.json, an OpenAPI spec) is no manifest:
+// it is listed as skipped, not reported document by document.
+func (d *decoder) finish(res *Result, walked map[string]bool) {
 	close(d.work)
 	d.wg.Wait()
+	// A walked file stays a candidate while every document that produced
+	// anything is a non-object; comment-only documents prove nothing.
+	notManifest := map[string]bool{}
 	for i := 0; i < d.seq; i++ {
 		r := d.results[i]
+		if !walked[r.file] || (len(r.objects) == 0 && len(r.problems) == 0) {
+			continue
+		}
+		if v, seen := notManifest[r.file]; seen && !v {
+			continue
+		}
+		notManifest[r.file] = len(r.objects) == 0 && allNotObject(r.problems)
+	}
+	for i := 0; i < d.seq; i++ {
+		r := d.results[i]
+		if notManifest[r.file] {
+			continue
+		}
 		res.Objects = append(res.Objects, r.objects...)
 		res.Problems = append(res.Problems, r.problems...)
 		for _, u := range r.unknown {
 			res.Unknown[u]++
 		}
 	}
+	var skipped []string
+	for f, skip := range notManifest {
+		if skip {
+			skipped = append(skipped, f)
+		}
+	}
+	sort.Strings(skipped)
+	res.NotManifests = append(res.NotManifests, skipped...)
+}
+
+func allNotObject(ps []Problem) bool {
+	for _, p := range ps {
+		if !p.notObject {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) submit(file string, line int, data []byte, src *source) {
@@ -367,7 +428,7 @@ func shiftLines(n *yaml.Node, by, depth int) {
 func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options, out *decoded) {
 	pos := Position{File: file, Line: n.Line}
 	if n.Kind != yaml.MappingNode {
-		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document is not a Kubernetes object (expected a mapping with apiVersion and kind)"})
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document is not a Kubernetes object (expected a mapping with apiVersion and kind)", notObject: true})
 		return
 	}
 	str := func(path ...any) string {
@@ -386,7 +447,7 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 	}
 	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, src: src, item: item}
 	if o.Kind == "" {
-		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document has no kind"})
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document has no kind", notObject: o.APIVersion == ""})
 		return
 	}
 	if _, items := lookup(n, "items"); items != nil && strings.HasSuffix(o.Kind, "List") {

@@ -172,3 +172,49 @@ spec:
 		t.Errorf("baseEjectionTime = %s, want 3m0s", got)
 	}
 }
+
+// TestWalkSkipsWhatIsNotManifests: in a walked directory, Helm charts and
+// files with no Kubernetes object at all (values under another name,
+// package.json) are listed as skipped; named files, and files that mix
+// objects with kind-less documents, are still judged.
+func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("app/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+	values := write("app/spire-values.yaml", "# values for the spire chart\n---\nglobal:\n  spire: {trustDomain: example.org}\n")
+	pkg := write("app/package.json", `{"name": "ratings", "version": "1.0.0"}`)
+	mixed := write("app/mixed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\nmetadata: {name: x}\n")
+	write("chart/Chart.yaml", "apiVersion: v2\nname: tag\nversion: 0.1.0\n")
+	write("chart/templates/webhook.yaml", "{{- range .Values.tags }}\napiVersion: v1\nkind: Service\n{{- end }}\n")
+
+	res := load(t, dir)
+	var skipped []string
+	for _, f := range res.NotManifests {
+		skipped = append(skipped, strings.TrimPrefix(f, dir+string(filepath.Separator)))
+	}
+	want := []string{"chart" + string(filepath.Separator), "app/package.json", "app/spire-values.yaml"}
+	if strings.Join(skipped, " ") != strings.Join(want, " ") {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	if len(res.Objects) != 2 || len(res.Problems) != 1 || res.Problems[0].Pos.File != mixed || res.Problems[0].Pos.Line != 5 {
+		t.Errorf("objects=%d problems=%+v: want the Service and the ConfigMap, and mixed.yaml:5 reported", len(res.Objects), res.Problems)
+	}
+
+	// Named, a file is judged whatever it holds.
+	res = load(t, values, pkg)
+	if len(res.NotManifests) != 0 || len(res.Problems) != 2 {
+		t.Errorf("named files: skipped %v, problems %+v", res.NotManifests, res.Problems)
+	}
+
+	// A chart given as the input says how to render it.
+	if _, err := Load([]string{filepath.Join(dir, "chart")}, Options{}); err == nil || !strings.Contains(err.Error(), "helm template") {
+		t.Errorf("a chart directory: %v", err)
+	}
+}

@@ -233,6 +233,9 @@ type Problem struct {
 	Severity string // "error" or "warning"
 	Ref      *Ref   // the object concerned, when known
 	Message  string
+	// notObject: the document has neither apiVersion nor kind, so it may
+	// be no manifest at all (a values file, package.json).
+	notObject bool
 }
 
 func (p Problem) Error() string { return fmt.Sprintf("%s: %s", p.Pos, p.Message) }

@@ -16,6 +16,9 @@ import (
 // from being exposed", https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#ports),
 // so such a mention is the evidence that an undeclared port is still served;
 // istiod, for one, declares 8080/15010/15017 and serves 15012 and 15014 too.
+//
+// The model's ConfiguresPort also reads the configuration files ConfigMaps
+// mount into the pod.
 func (w *Workload) ConfiguresPort(port int32) (bool, string) {
 	if port <= 0 {
 		return false, ""
@@ -41,9 +44,30 @@ func (w *Workload) ConfiguresPort(port int32) (bool, string) {
 	return false, ""
 }
 
+// ConfiguresPort is Workload.ConfiguresPort plus the configuration files
+// that ConfigMaps in the input mount into its containers: an application
+// told "endpoint: 0.0.0.0:5317" or "listen 8081;" by its own config file
+// listens there (the OpenTelemetry collector sample does exactly this).
+func (m *Model) ConfiguresPort(w *Workload, port int32) (bool, string) {
+	if ok, where := w.ConfiguresPort(port); ok || port <= 0 {
+		return ok, where
+	}
+	re := portMention(strconv.Itoa(int(port)))
+	for _, cs := range [][]corev1.Container{w.PodSpec.InitContainers, w.PodSpec.Containers} {
+		for i := range cs {
+			for _, f := range m.ConfigMapFiles(w, &cs[i]) {
+				if re.MatchString(f.Content()) {
+					return true, "file " + f.Path + " (ConfigMap " + f.ConfigMap.Name + ") of container " + cs[i].Name
+				}
+			}
+		}
+	}
+	return false, ""
+}
+
 // portMention matches p as a whole port token: the whole string, after a
 // colon (":15014", "host:15012"), or as the value of a flag or variable
 // named like a port ("--port=8081", "--http-port 8081").
 func portMention(p string) *regexp.Regexp {
-	return regexp.MustCompile(`(?i)(^\s*` + p + `\s*$|:` + p + `(\D|$)|port[=\s]+` + p + `(\D|$))`)
+	return regexp.MustCompile(`(?im)(^\s*` + p + `\s*$|:` + p + `(\D|$)|port[=:\s"]+` + p + `(\D|$)|listen\s+` + p + `(\D|$))`)
 }

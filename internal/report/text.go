@@ -60,7 +60,7 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 		ew.printf("%s%s%s\n", c.dim, line, c.reset)
 	}
 	if len(s.SkippedFiles) > 0 {
-		ew.printf("%sskipped %s that configure tools, not Kubernetes objects: %s%s\n", c.dim, plural(len(s.SkippedFiles), "file"), strings.Join(s.SkippedFiles, ", "), c.reset)
+		ew.printf("%sskipped %s that are not Kubernetes manifests (tool configuration, Helm charts, data files): %s%s\n", c.dim, plural(len(s.SkippedFiles), "file"), strings.Join(s.SkippedFiles, ", "), c.reset)
 	}
 	if len(res.Findings) == 0 {
 		ew.printf("No problems found in %d objects from %s.\n", s.Objects, files(s.Files))

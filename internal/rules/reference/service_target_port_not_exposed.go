@@ -109,7 +109,7 @@ func checkNumericTarget(p *rules.Pass, s *mesh.Service, i int, sp *corev1.Servic
 		// The pod configures its process to listen there (istiod's
 		// --monitoringAddr=:15014, ISTIOD_ADDR=...:15012): undeclared, not
 		// wrong.
-		if ok, _ := w.ConfiguresPort(num); ok {
+		if ok, _ := p.Model.ConfiguresPort(w, num); ok {
 			return
 		}
 		for _, cp := range ports {
