@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -59,17 +57,10 @@ func sameDecode(t *testing.T, where string, doc []byte) bool {
 // with both decoders.
 func TestFastJSONMatchesStd(t *testing.T) {
 	n := 0
-	filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-			return nil
+	repoDocs(func(where string, doc []byte) {
+		if sameDecode(t, where, doc) {
+			n++
 		}
-		data, _ := os.ReadFile(path)
-		for i, doc := range strings.Split(string(data), "\n---\n") {
-			if sameDecode(t, path+"#"+string(rune('0'+i%10)), []byte(doc)) {
-				n++
-			}
-		}
-		return nil
 	})
 	if n < 200 {
 		t.Errorf("only %d typed documents checked", n)
@@ -132,18 +123,11 @@ func checkFastDecode(t *testing.T, where string, data []byte) bool {
 // the same with and without the fast path, and most take it.
 func TestFastDecodeMatches(t *testing.T) {
 	var docs, fast int
-	filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-			return nil
+	repoDocs(func(where string, doc []byte) {
+		docs++
+		if checkFastDecode(t, where, doc) {
+			fast++
 		}
-		data, _ := os.ReadFile(path)
-		for i, doc := range strings.Split(string(data), "\n---\n") {
-			docs++
-			if checkFastDecode(t, fmt.Sprintf("%s#%d", path, i), []byte(doc)) {
-				fast++
-			}
-		}
-		return nil
 	})
 	for _, in := range []string{
 		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d}\nspec:\n  host: a\n  subsetz: []\n",

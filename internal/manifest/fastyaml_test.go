@@ -55,22 +55,30 @@ func checkFast(t *testing.T, data []byte) (accepted bool) {
 	return true
 }
 
-// TestFastYAMLMatchesYAMLv3 runs every manifest in the repository through
-// both parsers document by document; the fast path must take nearly all.
-func TestFastYAMLMatchesYAMLv3(t *testing.T) {
-	var docs, fast int
+// repoDocs calls fn with every YAML document of every manifest in the
+// repository (split at "---" lines).
+func repoDocs(fn func(where string, doc []byte)) {
 	filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			return nil
 		}
 		data, _ := os.ReadFile(path)
-		for _, doc := range strings.Split(string(data), "\n---\n") {
-			docs++
-			if checkFast(t, []byte(doc)) {
-				fast++
-			}
+		for i, doc := range strings.Split(string(data), "\n---\n") {
+			fn(fmt.Sprintf("%s#%d", path, i), []byte(doc))
 		}
 		return nil
+	})
+}
+
+// TestFastYAMLMatchesYAMLv3 runs every manifest in the repository through
+// both parsers document by document; the fast path must take nearly all.
+func TestFastYAMLMatchesYAMLv3(t *testing.T) {
+	var docs, fast int
+	repoDocs(func(_ string, doc []byte) {
+		docs++
+		if checkFast(t, doc) {
+			fast++
+		}
 	})
 	if docs < 100 || fast*10 < docs*8 {
 		t.Errorf("fast path took %d of %d documents; it should take most manifests", fast, docs)
