@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test demo docs fmt vet fuzz bench gobench
+.PHONY: all build test demo docs fmt vet lint fuzz bench gobench
 
 all: build test
 
@@ -27,6 +27,11 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck at a pinned version, fetched through the module proxy.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)

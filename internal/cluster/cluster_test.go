@@ -32,12 +32,6 @@ var liveOnly = map[string]bool{
 	rules.InvalidManifest.Name: true,
 }
 
-type fkey struct {
-	rule    string
-	ref     manifest.Ref
-	message string
-}
-
 func keys(fs []finding.Finding, skipTestNS bool) []string {
 	var out []string
 	for _, f := range fs {

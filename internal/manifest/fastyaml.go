@@ -476,7 +476,7 @@ func looksLikeKey(t string) bool {
 // nothing YAML would read as structure.
 func plainOK(v string, key bool) bool {
 	if v == "" {
-		return key == false
+		return !key
 	}
 	switch v[0] {
 	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '?', ':':

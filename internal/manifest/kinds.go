@@ -37,12 +37,13 @@ func typed[T any](clustered bool) kind {
 }
 
 var kinds = map[GroupKind]kind{
-	{"", "Namespace"}:                     typed[corev1.Namespace](true),
-	{"", "Pod"}:                           typed[corev1.Pod](false),
-	{"", "Service"}:                       typed[corev1.Service](false),
-	{"", "ConfigMap"}:                     typed[corev1.ConfigMap](false),
-	{"", "Secret"}:                        typed[corev1.Secret](false),
-	{"", "ServiceAccount"}:                typed[corev1.ServiceAccount](false),
+	{"", "Namespace"}:      typed[corev1.Namespace](true),
+	{"", "Pod"}:            typed[corev1.Pod](false),
+	{"", "Service"}:        typed[corev1.Service](false),
+	{"", "ConfigMap"}:      typed[corev1.ConfigMap](false),
+	{"", "Secret"}:         typed[corev1.Secret](false),
+	{"", "ServiceAccount"}: typed[corev1.ServiceAccount](false),
+	//lint:ignore SA1019 deprecated, but manifests and older clusters still hold Endpoints
 	{"", "Endpoints"}:                     typed[corev1.Endpoints](false),
 	{"apps", "Deployment"}:                typed[appsv1.Deployment](false),
 	{"apps", "StatefulSet"}:               typed[appsv1.StatefulSet](false),

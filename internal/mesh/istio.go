@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	//lint:ignore SA1019 Istio reads MeshConfig with this unmarshaler (unknown fields allowed); doing the same keeps its leniency
 	"github.com/golang/protobuf/jsonpb"
 	meshapi "istio.io/api/mesh/v1alpha1"
 

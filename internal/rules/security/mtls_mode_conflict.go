@@ -77,9 +77,7 @@ func runMTLSModeConflict(p *rules.Pass) {
 			for _, drs := range m.DistinctDestinationRules(svc.Host, clientNS) {
 				subsets := []*istioapi.Subset{nil}
 				if len(drs) > 0 {
-					for _, s := range drs[0].Spec.Subsets {
-						subsets = append(subsets, s)
-					}
+					subsets = append(subsets, drs[0].Spec.Subsets...)
 				}
 				for _, subset := range subsets {
 					name, bs := "", backends
