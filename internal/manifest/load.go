@@ -386,6 +386,7 @@ func decodeChunk(c chunk, opts Options, p *fastParser, buf *bytes.Buffer) (out d
 // decodeTree decodes a document through yaml.Node: the fast parser's tree r
 // converted, or, where it declined (noNode), yaml.v3's.
 func decodeTree(c chunk, opts Options, p *fastParser, r int32) (out decoded) {
+	defer templateHint(c.data, &out)
 	var root yaml.Node
 	if r != noNode {
 		root = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{p.yamlNode(r, 0)}}
@@ -412,6 +413,20 @@ func decodeTree(c chunk, opts Options, p *fastParser, r int32) (out decoded) {
 	}
 	decodeNode(n, c.file, c.src, nil, opts, &out)
 	return out
+}
+
+// templateHint explains errors in a document that still holds template
+// placeholders (Helm, Jinja/Salt, envsubst-style "{{ … }}"): the text is not
+// a manifest until it is rendered, which is the fix.
+func templateHint(data []byte, out *decoded) {
+	if !bytes.Contains(data, []byte("{{")) || !bytes.Contains(data, []byte("}}")) {
+		return
+	}
+	for i := range out.problems {
+		if out.problems[i].Severity == "error" {
+			out.problems[i].Message += " (the document contains template placeholders {{ … }}: analyze the rendered output, e.g. helm template … | meshdoctor analyze -)"
+		}
+	}
 }
 
 func shiftLines(n *yaml.Node, by, depth int) {

@@ -218,3 +218,15 @@ func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
 		t.Errorf("a chart directory: %v", err)
 	}
 }
+
+// TestTemplateHint: an error in a document with {{ }} placeholders says to
+// render it first.
+func TestTemplateHint(t *testing.T) {
+	res, err := Load([]string{"-"}, Options{Stdin: strings.NewReader("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: {{ .Values.replicas }}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: x}]}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 2 || !strings.Contains(res.Problems[0].Message, "helm template") || strings.Contains(res.Problems[1].Message, "template") {
+		t.Errorf("want the hint on the templated document only: %+v", res.Problems)
+	}
+}
