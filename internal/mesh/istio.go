@@ -157,6 +157,17 @@ func (v Version) AtLeast(major, minor int) bool {
 	return v.Major > major || (v.Major == major && v.Minor >= minor)
 }
 
+// Less orders versions by major, minor, patch.
+func (v Version) Less(o Version) bool {
+	if v.Major != o.Major {
+		return v.Major < o.Major
+	}
+	if v.Minor != o.Minor {
+		return v.Minor < o.Minor
+	}
+	return v.Patch < o.Patch
+}
+
 func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
 
 // Minor renders major.minor.
@@ -242,10 +253,49 @@ func (m *Model) readIstio(override string) IstioInfo {
 			info.EnvSource = "IstioOperator " + o.Namespace + "/" + o.Name
 		}
 	}
+	if !info.VersionKnown && info.Istiod == nil {
+		// istiod is installed elsewhere: its version is close to that of
+		// the proxies the input deploys (upgrades move the control plane
+		// first, and istiod serves proxies up to two minor versions
+		// older), gateways first, since the seed-000 kind of upgrade
+		// starts there.
+		if v, src, ok := m.proxyVersion(); ok {
+			info.Version, info.VersionKnown = v, true
+			info.VersionSource = src + " (istiod is not in the input; set --istio-version to be exact)"
+		}
+	}
 	if v, ok := ParseVersion(override); ok {
 		info.Version, info.VersionKnown, info.VersionSource = v, true, "--istio-version"
 	}
 	return info
+}
+
+// proxyVersion is the newest Istio proxy image version among gateway
+// workloads, else among all workloads with an istio-proxy container of an
+// explicit image (not the injector's "auto").
+func (m *Model) proxyVersion() (Version, string, bool) {
+	var best Version
+	src, found := "", false
+	for _, gatewaysOnly := range []bool{true, false} {
+		for _, w := range m.Workloads {
+			if ok, _ := IsGatewayWorkload(w); gatewaysOnly && !ok {
+				continue
+			}
+			for _, c := range w.PodSpec.Containers {
+				if !strings.Contains(c.Image, "proxyv2") {
+					continue
+				}
+				if v, ok := ParseVersion(ImageTag(c.Image)); ok && (!found || best.Less(v)) {
+					best, found = v, true
+					src = "image " + c.Image + " of " + w.Kind + " " + w.Namespace + "/" + w.Name
+				}
+			}
+		}
+		if found {
+			break
+		}
+	}
+	return best, src, found
 }
 
 // FeatureFlag is the value an istiod feature flag has in this install and
