@@ -3,6 +3,7 @@ package mesh
 import (
 	"encoding/json"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"strconv"
 	"strings"
 
@@ -194,36 +195,78 @@ type IstioInfo struct {
 	// Compatibility is the compatibilityVersion the install asks for.
 	Compatibility *Version
 	Istiod        *Workload
+	// ControlPlanes are all istiod Deployments in the input whose image
+	// tag is a version (revisions), in input order.
+	ControlPlanes []ControlPlane
+}
+
+// ControlPlane is one istiod Deployment: its revision (istio.io/rev,
+// "default" without one) and the version of its image.
+type ControlPlane struct {
+	Workload *Workload
+	Revision string
+	Version  Version
+	Image    string
+}
+
+// isIstiod finds the discovery container of an istiod Deployment.
+func isIstiod(w *Workload) (corev1.Container, bool) {
+	if w.Kind != "Deployment" {
+		return corev1.Container{}, false
+	}
+	for _, c := range w.PodSpec.Containers {
+		if (c.Name == "discovery" || strings.Contains(c.Image, "/pilot")) && strings.Contains(c.Image, "pilot") {
+			return c, true
+		}
+	}
+	return corev1.Container{}, false
+}
+
+// PodRevision is the istiod revision that injected (or serves) a pod: the
+// sidecar.istio.io/status annotation's, else its istio.io/rev label.
+func PodRevision(w *Workload) string {
+	var st struct {
+		Revision string `json:"revision"`
+	}
+	if s := w.Annotations["sidecar.istio.io/status"]; s != "" && json.Unmarshal([]byte(s), &st) == nil && st.Revision != "" {
+		return st.Revision
+	}
+	return w.Labels["istio.io/rev"]
 }
 
 func (m *Model) readIstio(override string) IstioInfo {
 	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input; set --istio-version)", Env: map[string]string{}}
 	for _, w := range m.Workloads {
-		if w.Kind != "Deployment" {
+		c, ok := isIstiod(w)
+		if !ok {
 			continue
 		}
-		for _, c := range w.PodSpec.Containers {
-			if c.Name != "discovery" && !strings.Contains(c.Image, "/pilot") {
-				continue
+		v, versioned := ParseVersion(ImageTag(c.Image))
+		if versioned {
+			rev := w.Object.Labels["istio.io/rev"]
+			if rev == "" {
+				rev = w.Labels["istio.io/rev"]
 			}
-			if !strings.Contains(c.Image, "pilot") {
-				continue
+			if rev == "" {
+				rev = "default"
 			}
-			info.Istiod = w
-			if v, ok := ParseVersion(ImageTag(c.Image)); ok {
-				info.Version, info.VersionKnown = v, true
-				info.VersionSource = "image " + c.Image + " of Deployment " + w.Namespace + "/" + w.Name
-			}
-			for _, e := range c.Env {
-				if e.ValueFrom == nil {
-					info.Env[e.Name] = e.Value
-				}
-			}
-			info.EnvSource = "Deployment " + w.Namespace + "/" + w.Name
+			info.ControlPlanes = append(info.ControlPlanes, ControlPlane{Workload: w, Revision: rev, Version: v, Image: c.Image})
 		}
+		// The first istiod stands for the install's version and flags.
 		if info.Istiod != nil {
-			break
+			continue
 		}
+		info.Istiod = w
+		if versioned {
+			info.Version, info.VersionKnown = v, true
+			info.VersionSource = "image " + c.Image + " of Deployment " + w.Namespace + "/" + w.Name
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				info.Env[e.Name] = e.Value
+			}
+		}
+		info.EnvSource = "Deployment " + w.Namespace + "/" + w.Name
 	}
 	for _, o := range m.Objects {
 		if o.Kind != "IstioOperator" {

@@ -1,7 +1,6 @@
 package workload
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,64 +32,18 @@ var ProxyVersionSkew = &rules.Rule{
 	Run: runProxyVersionSkew,
 }
 
-// controlPlane is one istiod Deployment and the version of its image.
-type controlPlane struct {
-	w        *mesh.Workload
-	revision string
-	version  mesh.Version
-	image    string
-}
-
-func istiods(m *mesh.Model) []controlPlane {
-	var out []controlPlane
-	for _, w := range m.Workloads {
-		if w.Kind != "Deployment" {
-			continue
-		}
-		for _, c := range w.PodSpec.Containers {
-			if c.Name != "discovery" || !strings.Contains(c.Image, "pilot") {
-				continue
-			}
-			v, ok := mesh.ParseVersion(mesh.ImageTag(c.Image))
-			if !ok {
-				continue
-			}
-			rev := w.Object.Labels["istio.io/rev"]
-			if rev == "" {
-				rev = w.Labels["istio.io/rev"]
-			}
-			if rev == "" {
-				rev = "default"
-			}
-			out = append(out, controlPlane{w: w, revision: rev, version: v, image: c.Image})
-		}
-	}
-	return out
-}
-
-// podRevision is the istiod revision that injected (or serves) a pod.
-func podRevision(w *mesh.Workload) string {
-	var st struct {
-		Revision string `json:"revision"`
-	}
-	if s := w.Annotations["sidecar.istio.io/status"]; s != "" && json.Unmarshal([]byte(s), &st) == nil && st.Revision != "" {
-		return st.Revision
-	}
-	return w.Labels["istio.io/rev"]
-}
-
 // controlPlaneFor picks the istiod a pod talks to: its revision's, or the
 // only version installed. nil when that cannot be told.
-func controlPlaneFor(cps []controlPlane, w *mesh.Workload) *controlPlane {
-	if rev := podRevision(w); rev != "" {
+func controlPlaneFor(cps []mesh.ControlPlane, w *mesh.Workload) *mesh.ControlPlane {
+	if rev := mesh.PodRevision(w); rev != "" {
 		for i := range cps {
-			if cps[i].revision == rev {
+			if cps[i].Revision == rev {
 				return &cps[i]
 			}
 		}
 	}
 	for i := range cps {
-		if cps[i].version.Major != cps[0].version.Major || cps[i].version.Minor != cps[0].version.Minor {
+		if cps[i].Version.Major != cps[0].Version.Major || cps[i].Version.Minor != cps[0].Version.Minor {
 			return nil
 		}
 	}
@@ -112,7 +65,7 @@ func skew(v, cp mesh.Version) string {
 
 func runProxyVersionSkew(p *rules.Pass) {
 	m := p.Model
-	cps := istiods(m)
+	cps := m.Istio.ControlPlanes
 	if len(cps) == 0 {
 		return // istiod not in the input: nothing to compare with
 	}
@@ -134,7 +87,7 @@ func runProxyVersionSkew(p *rules.Pass) {
 		}
 		type bad struct {
 			version, why string
-			cp           *controlPlane
+			cp           *mesh.ControlPlane
 			pods         []string
 		}
 		byVersion := map[string]*bad{}
@@ -149,11 +102,11 @@ func runProxyVersionSkew(p *rules.Pass) {
 			if cp == nil {
 				continue
 			}
-			why := skew(v, cp.version)
+			why := skew(v, cp.Version)
 			if why == "" {
 				continue
 			}
-			k := v.String() + "/" + cp.w.Namespace + "/" + cp.w.Name
+			k := v.String() + "/" + cp.Workload.Namespace + "/" + cp.Workload.Name
 			b := byVersion[k]
 			if b == nil {
 				b = &bad{version: v.String(), why: why, cp: cp}
@@ -173,12 +126,12 @@ func runProxyVersionSkew(p *rules.Pass) {
 				subject = fmt.Sprintf("%d pods of %s %s/%s run istio-proxy %s (%s)", len(b.pods), w.Kind, w.Namespace, w.Name, b.version, strings.Join(b.pods, ", "))
 			}
 			f.Message = fmt.Sprintf("%s, but istiod Deployment %s/%s (revision %s) is %s (image %s): %s",
-				subject, b.cp.w.Namespace, b.cp.w.Name, b.cp.revision, b.cp.version, b.cp.image, b.why)
+				subject, b.cp.Workload.Namespace, b.cp.Workload.Name, b.cp.Revision, b.cp.Version, b.cp.Image, b.why)
 			f.Symptom = "these proxies may reject or half-apply istiod's configuration: pods not ready, missing listeners or endpoints (istioctl proxy-status: STALE), TLS failures such as CERTIFICATE_VERIFY_FAILED"
 			f.Fix = fmt.Sprintf("bring istiod and the proxies within one minor version, istiod first: upgrade istiod (a canary revision) to %s or newer, then restart the workloads (kubectl rollout restart %s/%s -n %s) so they get its proxy",
 				b.version, strings.ToLower(w.Kind), w.Name, w.Namespace)
 			if strings.HasPrefix(b.why, "newer") {
-				f.Fix = fmt.Sprintf("upgrade istiod to %s before the proxies (or pin this workload's proxy back to %s); use a canary revision (istio.io/rev) for the new version", b.version, b.cp.version.MinorString())
+				f.Fix = fmt.Sprintf("upgrade istiod to %s before the proxies (or pin this workload's proxy back to %s); use a canary revision (istio.io/rev) for the new version", b.version, b.cp.Version.MinorString())
 			}
 			p.Report(f)
 		}
