@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	istioapi "istio.io/api/networking/v1alpha3"
-
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
@@ -43,6 +41,7 @@ type sharedServer struct {
 	ref   mesh.CredentialRef
 	hosts []string
 	leaf  *x509.Certificate // nil when the Secret is not in the input
+	proxy string            // the gateway proxies, for messages
 }
 
 func runGatewaySharedCertificate(p *rules.Pass) {
@@ -52,7 +51,7 @@ func runGatewaySharedCertificate(p *rules.Pass) {
 	groups := map[string][]sharedServer{}
 	var order []string
 	for _, g := range m.Gateways {
-		proxy, ok := proxyIdentity(m, g, haveGateways)
+		proxy, proxyDesc, ok := proxyIdentity(m, g, haveGateways)
 		if !ok {
 			continue
 		}
@@ -65,12 +64,23 @@ func runGatewaySharedCertificate(p *rules.Pass) {
 			if _, seen := groups[key]; !seen {
 				order = append(order, key)
 			}
-			groups[key] = append(groups[key], sharedServer{ref: ref, hosts: mesh.ServerHosts(ref.Server), leaf: leaf})
+			groups[key] = append(groups[key], sharedServer{ref: ref, hosts: mesh.ServerHosts(ref.Server), leaf: leaf, proxy: proxyDesc})
 		}
 	}
 	reported := map[*mesh.Gateway]bool{}
 	for _, key := range order {
 		members := gatewaysOf(coalescable(groups[key]))
+		// Every host of the group, for the single server the fix proposes.
+		var all []string
+		seen := map[string]bool{}
+		for _, mb := range members {
+			for _, h := range mb.hosts {
+				if !seen[h] {
+					seen[h] = true
+					all = append(all, h)
+				}
+			}
+		}
 		for i, mb := range members {
 			if reported[mb.gateway] {
 				continue
@@ -84,7 +94,7 @@ func runGatewaySharedCertificate(p *rules.Pass) {
 					others = append(others, members[j].desc)
 				}
 			}
-			p.Report(sharedFinding(mb.first, others, len(members)-1))
+			p.Report(sharedFinding(mb.first, others, len(members)-1, all))
 		}
 	}
 }
@@ -94,6 +104,7 @@ func runGatewaySharedCertificate(p *rules.Pass) {
 type member struct {
 	gateway *mesh.Gateway
 	first   sharedServer
+	hosts   []string
 	desc    string
 }
 
@@ -103,11 +114,13 @@ func gatewaysOf(servers []sharedServer) []member {
 	for _, s := range servers {
 		g := s.ref.Gateway
 		if i, ok := at[g]; ok {
-			out[i].desc = strings.TrimSuffix(out[i].desc, ")") + ", " + strings.Join(s.hosts, ", ") + ")"
+			out[i].hosts = append(out[i].hosts, s.hosts...)
+			out[i].desc = fmt.Sprintf("%s/%s (%s)", g.Namespace, g.Name, strings.Join(out[i].hosts, ", "))
 			continue
 		}
 		at[g] = len(out)
-		out = append(out, member{gateway: g, first: s, desc: fmt.Sprintf("%s/%s (%s)", g.Namespace, g.Name, strings.Join(s.hosts, ", "))})
+		hosts := slices.Clone(s.hosts)
+		out = append(out, member{gateway: g, first: s, hosts: hosts, desc: fmt.Sprintf("%s/%s (%s)", g.Namespace, g.Name, strings.Join(hosts, ", "))})
 	}
 	return out
 }
@@ -145,27 +158,29 @@ func coversAny(c *x509.Certificate, hosts []string) bool {
 // selector (and namespace when istiod scopes Gateways to theirs). ok is
 // false when the input holds gateway workloads and none is selected
 // (gateway-selects-no-pods speaks for it) or the selector is empty.
-func proxyIdentity(m *mesh.Model, g *mesh.Gateway, haveGateways bool) (string, bool) {
+func proxyIdentity(m *mesh.Model, g *mesh.Gateway, haveGateways bool) (id, desc string, ok bool) {
 	if len(g.Spec.Selector) == 0 {
-		return "", false
+		return "", "", false
 	}
 	sel := m.GatewayPods(g)
 	if len(sel.Gateways) > 0 {
 		var names []string
 		for _, w := range sel.Gateways {
-			names = append(names, w.Kind+"/"+w.Namespace+"/"+w.Name)
+			names = append(names, w.Kind+" "+w.Namespace+"/"+w.Name)
 		}
 		slices.Sort(names)
-		return "workloads:" + strings.Join(names, ","), true
+		return "workloads:" + strings.Join(names, ","), "gateway " + rules.ListUpTo(names, 2), true
 	}
 	if haveGateways {
-		return "", false
+		return "", "", false
 	}
-	id := "selector:" + rules.LabelString(g.Spec.Selector)
+	id = "selector:" + rules.LabelString(g.Spec.Selector)
+	desc = "gateway proxies selected by " + rules.LabelString(g.Spec.Selector)
 	if sel.Scoped {
 		id += "@" + g.Namespace
+		desc += " in namespace " + g.Namespace
 	}
-	return id, true
+	return id, desc, true
 }
 
 // certIdentity tells which certificate a server presents: the leaf's
@@ -189,7 +204,7 @@ func certIdentity(m *mesh.Model, g *mesh.Gateway, ref mesh.CredentialRef) (strin
 	return "secret:" + ref.Name, nil
 }
 
-func sharedFinding(s sharedServer, others []string, count int) finding.Finding {
+func sharedFinding(s sharedServer, others []string, count int, allHosts []string) finding.Finding {
 	g := s.ref.Gateway
 	f := rules.At(g.Object, s.ref.Path...)
 	port := s.ref.Server.GetPort().GetNumber()
@@ -204,14 +219,14 @@ func sharedFinding(s sharedServer, others []string, count int) finding.Finding {
 			who += fmt.Sprintf(" and %d more", count-len(others))
 		}
 	}
-	f.Message = fmt.Sprintf("Gateway %s/%s serves %s on port %d with %s, and so %s, on the same gateway proxy for other hosts: each Gateway gets its own filter chain and route table",
-		g.Namespace, g.Name, strings.Join(s.hosts, ", "), port, what, who)
+	f.Message = fmt.Sprintf("Gateway %s/%s serves %s on port %d of %s with %s, and so %s, for other hosts: each Gateway gets its own filter chain and route table",
+		g.Namespace, g.Name, strings.Join(s.hosts, ", "), port, s.proxy, what, who)
 	f.Symptom = "browsers (HTTP/2) reuse the connection opened for one of these hosts for the others, since the certificate is valid for them: the request reaches the wrong route table and the gateway answers HTTP 404 (response flag NR), intermittently, depending on which host was opened first; curl works"
-	f.Fix = fmt.Sprintf("serve these hosts from one server of one Gateway (%s) and bind the VirtualServices to it by name (gateways: [<namespace>/<name>]); or give Gateway %s/%s its own certificate issued only for %s",
-		hostsField(s.ref.Server), g.Namespace, g.Name, strings.Join(s.hosts, ", "))
+	hosts := strings.Join(allHosts, ", ")
+	if len(allHosts) > 6 {
+		hosts = strings.Join(allHosts[:6], ", ") + ", …"
+	}
+	f.Fix = fmt.Sprintf("serve these hosts from one server of one Gateway (port %d, hosts: [%s]) and bind the VirtualServices to it by name (gateways: [<namespace>/<name>]); or give Gateway %s/%s its own certificate issued only for %s",
+		port, hosts, g.Namespace, g.Name, strings.Join(s.hosts, ", "))
 	return f
-}
-
-func hostsField(s *istioapi.Server) string {
-	return "hosts: [" + strings.Join(mesh.ServerHosts(s), ", ") + ", …]"
 }
