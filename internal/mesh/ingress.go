@@ -141,6 +141,30 @@ func GKEIngress(ing *Ingress, services ...*Service) (bool, string) {
 	return false, ""
 }
 
+// gkeIngressController is the spec.controller of GKE's own IngressClasses.
+const gkeIngressController = "k8s.io/ingress-gce"
+
+// GKEClassNameIgnored reports an Ingress that names a GKE class in
+// spec.ingressClassName without the kubernetes.io/ingress.class annotation:
+// the GKE Ingress controller reads only the annotation, and takes no action
+// on an Ingress whose ingressClassName is set to any value. It is false when
+// the input holds an IngressClass of that name served by another
+// controller (which then owns the Ingress).
+// https://cloud.google.com/kubernetes-engine/docs/concepts/ingress#controller_summary
+func (m *Model) GKEClassNameIgnored(ing *Ingress) (class string, ignored bool) {
+	if ing.Annotations["kubernetes.io/ingress.class"] != "" || ing.Spec.IngressClassName == nil {
+		return "", false
+	}
+	class = *ing.Spec.IngressClassName
+	if !gkeIngressClasses[class] {
+		return "", false
+	}
+	if controller, ok := m.ingressClasses[class]; ok && controller != gkeIngressController {
+		return "", false
+	}
+	return class, true
+}
+
 // BackendConfigRef is the BackendConfig a Service port is bound to through
 // the cloud.google.com/backend-config annotation.
 type BackendConfigRef struct {

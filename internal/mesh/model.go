@@ -64,6 +64,7 @@ type Model struct {
 	wildcardEntries    []*ServiceEntry
 	workloads          *labelIndex
 	gatewayWorkloads   []*Workload
+	ingressClasses     map[string]string // IngressClass name → spec.controller
 	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
 	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
 	drNamespacesByHost map[string]map[string]bool
@@ -193,6 +194,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		workloads:          newLabelIndex(),
 		workloadByKey:      map[string]*Workload{},
 		instanceOwner:      map[string]*Workload{},
+		ingressClasses:     map[string]string{},
 	}
 	if m.ClusterDomain == "" {
 		m.ClusterDomain = "cluster.local"
@@ -295,6 +297,8 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 			m.KubeGateways = append(m.KubeGateways, &KubeGateway{Object: o, Spec: &t.Spec})
 		case *gwv1.HTTPRoute:
 			m.HTTPRoutes = append(m.HTTPRoutes, &HTTPRoute{Object: o, Spec: &t.Spec})
+		case *networkingv1.IngressClass:
+			m.ingressClasses[o.Name] = t.Spec.Controller
 		}
 	}
 	// A ReplicaSet or Job whose controller is in the input is an instance

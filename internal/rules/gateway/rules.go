@@ -12,4 +12,5 @@ var Rules = []*rules.Rule{
 	GatewaySelectsNoPods,
 	IngressBackendNotFound,
 	GatewaySharedCertificate,
+	GKEIngressClassNameIgnored,
 }
