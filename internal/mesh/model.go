@@ -64,7 +64,7 @@ type Model struct {
 	wildcardEntries    []*ServiceEntry
 	workloads          *labelIndex
 	gatewayWorkloads   []*Workload
-	ingressClasses     map[string]string // IngressClass name → spec.controller
+	ingressClasses     map[string]string                        // IngressClass name → spec.controller
 	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
 	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
 	drNamespacesByHost map[string]map[string]bool
