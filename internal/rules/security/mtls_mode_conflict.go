@@ -185,14 +185,24 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		subject = fmt.Sprintf("DestinationRule %s/%s sets tls.mode %s (at %s) for %s port %d", ct.Rule.Namespace, ct.Rule.Name, mesh.TLSModeName(ct.Mode), manifest.PathString(ct.Path), svc.Host, sp.Port)
 	} else {
 		// No rule sets TLS and auto mTLS is off: the client sends
-		// plaintext; point at what demands mTLS.
+		// plaintext. A DestinationRule without tls is the change that
+		// did it (it overrides a mesh-wide ISTIO_MUTUAL rule: "503 errors
+		// after setting destination rule"), so point at it; without one,
+		// point at what demands mTLS.
 		src := cs[0].backend.MTLS
-		key := fmt.Sprintf("%s|%v|%s|%d", src.Source.Ref(), src.Path, svc.Host, sp.Port)
+		at, path := src.Source.Object, src.Path
+		if ct.Rule != nil {
+			at, path = ct.Rule.Object, []any{"spec"}
+			if _, ok := ct.Rule.Object.ValuePos("spec", "trafficPolicy"); ok {
+				path = []any{"spec", "trafficPolicy"}
+			}
+		}
+		key := fmt.Sprintf("%s|%v|%s|%d", at.Ref(), path, svc.Host, sp.Port)
 		if seen[key] {
 			return
 		}
 		seen[key] = true
-		f = rules.At(src.Source.Object, src.Path...)
+		f = rules.At(at, path...)
 		rule := "no DestinationRule"
 		if ct.Rule != nil {
 			rule = fmt.Sprintf("DestinationRule %s/%s has no tls settings", ct.Rule.Namespace, ct.Rule.Name)
