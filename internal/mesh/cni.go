@@ -1,6 +1,9 @@
 package mesh
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // CNIState says whether injected pods get their traffic redirection from
 // the Istio CNI plugin (an unprivileged istio-validation init container) or
@@ -9,6 +12,14 @@ import "strings"
 type CNIState struct {
 	On, Known bool
 	Why       string
+}
+
+func pathStrings(path []any) []string {
+	out := make([]string, len(path))
+	for i, p := range path {
+		out[i] = fmt.Sprint(p)
+	}
+	return out
 }
 
 // IstioCNI decides the CNI state from everything the input offers, in order
@@ -39,12 +50,14 @@ func (m *Model) IstioCNI() CNIState {
 		}
 		return CNIState{Known: true, Why: "the injector values in the istio-sidecar-injector ConfigMap disable Istio CNI"}
 	}
-	for _, o := range m.Objects {
-		if o.Kind != "IstioOperator" {
-			continue
-		}
+	for _, o := range m.istioOperators {
 		if v, _ := o.Field("spec", "components", "cni", "enabled"); v == "true" {
 			return CNIState{On: true, Known: true, Why: "IstioOperator " + o.Namespace + "/" + o.Name + " enables the cni component"}
+		}
+		for _, path := range [][]any{{"spec", "values", "istio_cni", "enabled"}, {"spec", "values", "pilot", "cni", "enabled"}} {
+			if v, _ := o.Field(path...); v == "true" {
+				return CNIState{On: true, Known: true, Why: "IstioOperator " + o.Namespace + "/" + o.Name + " sets " + strings.Join(pathStrings(path[1:]), ".") + ": true"}
+			}
 		}
 		if v, _ := o.Field("spec", "profile"); strings.HasPrefix(v, "ambient") {
 			return CNIState{On: true, Known: true, Why: "IstioOperator " + o.Namespace + "/" + o.Name + " installs the ambient profile (with Istio CNI)"}

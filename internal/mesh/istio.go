@@ -21,8 +21,10 @@ type MeshConfig struct {
 	EnableAutoMTLS                  bool
 	DefaultDestinationRuleExportTo  []string
 	HoldApplicationUntilProxyStarts bool
-	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe.
-	RewriteAppProbes bool
+	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe,
+	// set where RewriteAppProbesSource says ("" for the default).
+	RewriteAppProbes       bool
+	RewriteAppProbesSource string
 	// CNI: Istio CNI is known to be installed (true), known absent
 	// (false), or unknown (CNIKnown false).
 	CNI, CNIKnown bool
@@ -104,11 +106,25 @@ func (m *Model) readMeshConfig(flag []byte) MeshConfig {
 		}
 		if r := v.SidecarInjectorWebhook.RewriteAppHTTPProbe; r != nil {
 			mc.RewriteAppProbes = *r
+			mc.RewriteAppProbesSource = "the values of ConfigMap " + cm.Namespace + "/" + cm.Name
 		}
 		for _, c := range []*bool{v.IstioCNI.Enabled, v.Pilot.CNI.Enabled} {
 			if c != nil {
 				mc.CNIKnown = true
 				mc.CNI = mc.CNI || *c
+			}
+		}
+	}
+	// An IstioOperator's values are what the injector ConfigMap is
+	// generated from; the ConfigMap, when present, is what runs.
+	for _, o := range m.istioOperators {
+		if mc.RewriteAppProbesSource != "" {
+			break
+		}
+		if v, ok := o.Field("spec", "values", "sidecarInjectorWebhook", "rewriteAppHTTPProbe"); ok {
+			if b, err := strconv.ParseBool(v); err == nil {
+				mc.RewriteAppProbes = b
+				mc.RewriteAppProbesSource = "spec.values of IstioOperator " + o.Namespace + "/" + o.Name
 			}
 		}
 	}
@@ -268,10 +284,7 @@ func (m *Model) readIstio(override string) IstioInfo {
 		}
 		info.EnvSource = "Deployment " + w.Namespace + "/" + w.Name
 	}
-	for _, o := range m.Objects {
-		if o.Kind != "IstioOperator" {
-			continue
-		}
+	for _, o := range m.istioOperators {
 		if tag, ok := o.Field("spec", "tag"); ok && !info.VersionKnown {
 			if v, ok := ParseVersion(tag); ok {
 				info.Version, info.VersionKnown = v, true

@@ -64,7 +64,8 @@ type Model struct {
 	wildcardEntries    []*ServiceEntry
 	workloads          *labelIndex
 	gatewayWorkloads   []*Workload
-	ingressClasses     map[string]string                        // IngressClass name → spec.controller
+	ingressClasses     map[string]string // IngressClass name → spec.controller
+	istioOperators     []*manifest.Object
 	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
 	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
 	drNamespacesByHost map[string]map[string]bool
@@ -299,6 +300,11 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 			m.HTTPRoutes = append(m.HTTPRoutes, &HTTPRoute{Object: o, Spec: &t.Spec})
 		case *networkingv1.IngressClass:
 			m.ingressClasses[o.Name] = t.Spec.Controller
+		case nil:
+			// istioctl's install input: version, flags, injector values.
+			if o.Kind == "IstioOperator" {
+				m.istioOperators = append(m.istioOperators, o)
+			}
 		}
 	}
 	// A ReplicaSet or Job whose controller is in the input is an instance

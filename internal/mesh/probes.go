@@ -77,7 +77,7 @@ func (m *Model) ProbeRewrite(w *Workload) (on bool, why string) {
 	if m.Mesh.RewriteAppProbes {
 		return true, "probe rewriting is on by default"
 	}
-	return false, "sidecarInjectorWebhook.rewriteAppHTTPProbe is false in the istio-sidecar-injector values"
+	return false, "sidecarInjectorWebhook.rewriteAppHTTPProbe is false in " + m.Mesh.RewriteAppProbesSource
 }
 
 // TCPProbeRewrite is ProbeRewrite for tcpSocket probes: the injector only
