@@ -104,7 +104,9 @@ var gkeIngressAnnotations = []string{
 }
 
 // GKEIngress reports whether the GKE Ingress controller builds a Google
-// Cloud load balancer for ing, and why. ingress-gce processes an Ingress
+// Cloud load balancer for ing, and why. An Ingress without a class gets the
+// cluster's default IngressClass, when there is one, from the admission
+// plugin on creation; GKE then leaves it alone unless that class is GKE's. ingress-gce processes an Ingress
 // whose kubernetes.io/ingress.class annotation is gce, gce-internal or
 // gce-regional-external, and one with neither the annotation nor
 // spec.ingressClassName; it ignores any spec.ingressClassName (it owns no
@@ -113,7 +115,7 @@ var gkeIngressAnnotations = []string{
 // backend Services, carries a GKE-only annotation.
 // https://cloud.google.com/kubernetes-engine/docs/concepts/ingress#controller_summary
 // (ingress-gce pkg/utils IsGCEIngress).
-func GKEIngress(ing *Ingress, services ...*Service) (bool, string) {
+func (m *Model) GKEIngress(ing *Ingress, services ...*Service) (bool, string) {
 	if class, ok := ing.Annotations["kubernetes.io/ingress.class"]; ok && class != "" {
 		if gkeIngressClasses[class] {
 			return true, "annotation kubernetes.io/ingress.class: " + class
@@ -121,6 +123,9 @@ func GKEIngress(ing *Ingress, services ...*Service) (bool, string) {
 		return false, ""
 	}
 	if ing.Spec.IngressClassName != nil {
+		return false, ""
+	}
+	if d := m.defaultIngressClass; d != "" && m.ingressClasses[d] != gkeIngressController {
 		return false, ""
 	}
 	for _, a := range gkeIngressAnnotations {

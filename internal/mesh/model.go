@@ -58,23 +58,24 @@ type Model struct {
 
 	kinds map[string]int // Kind -> count, to tell "absent from input" from "not found"
 
-	servicesByHost     map[string]*Service
-	servicesByNS       map[string][]*Service
-	entriesByHost      map[string][]*ServiceEntry
-	wildcardEntries    []*ServiceEntry
-	workloads          *labelIndex
-	gatewayWorkloads   []*Workload
-	ingressClasses     map[string]string // IngressClass name → spec.controller
-	istioOperators     []*manifest.Object
-	drsByNSHost        map[string]map[string][]*DestinationRule // namespace -> exact host
-	wildcardDRs        map[string][]*DestinationRule            // namespace -> rules with a wildcard host
-	drNamespacesByHost map[string]map[string]bool
-	vsByHost           map[string][]*VirtualService
-	wildcardVS         []hostVS
-	gatewaysByName     map[string]*Gateway // namespace/name
-	peerAuthsByNS      map[string][]*PeerAuthentication
-	workloadByKey      map[string]*Workload // namespace/Kind/name
-	instanceOwner      map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
+	servicesByHost      map[string]*Service
+	servicesByNS        map[string][]*Service
+	entriesByHost       map[string][]*ServiceEntry
+	wildcardEntries     []*ServiceEntry
+	workloads           *labelIndex
+	gatewayWorkloads    []*Workload
+	ingressClasses      map[string]string // IngressClass name → spec.controller
+	istioOperators      []*manifest.Object
+	defaultIngressClass string
+	drsByNSHost         map[string]map[string][]*DestinationRule // namespace -> exact host
+	wildcardDRs         map[string][]*DestinationRule            // namespace -> rules with a wildcard host
+	drNamespacesByHost  map[string]map[string]bool
+	vsByHost            map[string][]*VirtualService
+	wildcardVS          []hostVS
+	gatewaysByName      map[string]*Gateway // namespace/name
+	peerAuthsByNS       map[string][]*PeerAuthentication
+	workloadByKey       map[string]*Workload // namespace/Kind/name
+	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 }
 
 // Has reports whether the input holds at least one object of kind: rules use
@@ -300,6 +301,9 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 			m.HTTPRoutes = append(m.HTTPRoutes, &HTTPRoute{Object: o, Spec: &t.Spec})
 		case *networkingv1.IngressClass:
 			m.ingressClasses[o.Name] = t.Spec.Controller
+			if o.Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true" {
+				m.defaultIngressClass = o.Name
+			}
 		case nil:
 			// istioctl's install input: version, flags, injector values.
 			if o.Kind == "IstioOperator" {

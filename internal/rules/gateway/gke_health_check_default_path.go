@@ -114,7 +114,7 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 			if sp == nil {
 				continue
 			}
-			gke, why := mesh.GKEIngress(ing, svc)
+			gke, why := m.GKEIngress(ing, svc)
 			if !gke {
 				continue
 			}

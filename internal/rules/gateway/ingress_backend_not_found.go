@@ -51,7 +51,7 @@ func runIngressBackendNotFound(p *rules.Pass) {
 				sort.Strings(names)
 				f := rules.At(ing.Object, append(b.FieldPath, "name")...)
 				f.Message = fmt.Sprintf("Ingress %s/%s (%s) sends traffic to Service %s/%s, which does not exist; Services in %s: %s", ing.Namespace, ing.Name, b.Where(), ing.Namespace, b.Service, ing.Namespace, strings.Join(names, ", "))
-				f.Symptom = symptomFor(ing, b)
+				f.Symptom = symptomFor(p.Model, ing, b)
 				f.Fix = fmt.Sprintf("name an existing Service of namespace %s (an Ingress can only reach Services in its own namespace), or apply Service %s/%s", ing.Namespace, ing.Namespace, b.Service)
 				p.Report(f)
 				continue
@@ -76,7 +76,7 @@ func runIngressBackendNotFound(p *rules.Pass) {
 			}
 			f := rules.At(ing.Object, append(b.FieldPath, "port", field)...)
 			f.Message = fmt.Sprintf("Ingress %s/%s (%s) uses port %s of Service %s/%s, which exposes %s", ing.Namespace, ing.Name, b.Where(), b.PortString(), svc.Namespace, svc.Name, portList(have))
-			f.Symptom = symptomFor(ing, b)
+			f.Symptom = symptomFor(p.Model, ing, b)
 			f.Fix = portFix(svc, b)
 			p.Report(f)
 		}
@@ -90,14 +90,14 @@ func portList(have []string) string {
 	return "only port " + strings.Join(have, ", ")
 }
 
-func symptomFor(ing *mesh.Ingress, b mesh.IngressBackend) string {
+func symptomFor(m *mesh.Model, ing *mesh.Ingress, b mesh.IngressBackend) string {
 	what := "requests for " + b.Where()
 	if b.Default {
 		what = "requests no rule matches"
 	}
 	nginx := what + " get HTTP 503 (Service Temporarily Unavailable) from ingress-nginx"
 	gke := "the GKE Ingress controller reports a translation error for the backend and does not build or update the load balancer (502 / \"default backend - 404\")"
-	if ok, _ := mesh.GKEIngress(ing); ok {
+	if ok, _ := m.GKEIngress(ing); ok {
 		return gke
 	}
 	class := ing.Annotations["kubernetes.io/ingress.class"]
