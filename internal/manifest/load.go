@@ -126,7 +126,7 @@ func expand(p string) (files, skipped []string, err error) {
 	if isChart(p) {
 		return nil, nil, fmt.Errorf("%s is a Helm chart, whose templates are not manifests yet: render it first, e.g. helm template %s | meshdoctor analyze -", p, p)
 	}
-	var out []string
+	var out, patches []string
 	err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -147,14 +147,71 @@ func expand(p string) (files, skipped []string, err error) {
 		case ".yaml", ".yml", ".json":
 			if notManifest[e.Name()] {
 				skipped = append(skipped, path)
+				if strings.HasPrefix(e.Name(), "kustomization.") {
+					patches = append(patches, kustomizePatches(path)...)
+				}
 			} else {
 				out = append(out, path)
 			}
 		}
 		return nil
 	})
+	// A Kustomize patch is a fragment of an object, not an object: it is
+	// read after `kustomize build` merges it.
+	if len(patches) > 0 {
+		isPatch := map[string]bool{}
+		for _, pp := range patches {
+			isPatch[pp] = true
+		}
+		kept := out[:0]
+		for _, f := range out {
+			if isPatch[filepath.Clean(f)] {
+				skipped = append(skipped, f)
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		out = kept
+	}
 	sort.Strings(out)
 	return out, skipped, err
+}
+
+// kustomizePatches lists the patch files a kustomization.yaml names
+// (patches, patchesStrategicMerge, patchesJson6902), as paths next to it.
+// An unreadable kustomization names none: its files are then analyzed.
+func kustomizePatches(kustomization string) []string {
+	data, err := os.ReadFile(kustomization)
+	if err != nil {
+		return nil
+	}
+	var k struct {
+		Patches               []struct{ Path string } `yaml:"patches"`
+		PatchesStrategicMerge []string                `yaml:"patchesStrategicMerge"`
+		PatchesJSON6902       []struct{ Path string } `yaml:"patchesJson6902"`
+	}
+	if yaml.Unmarshal(data, &k) != nil {
+		return nil
+	}
+	dir := filepath.Dir(kustomization)
+	var out []string
+	add := func(p string) {
+		// Inline patches (a YAML document instead of a file name) and
+		// remote ones are not files here.
+		if p != "" && !strings.ContainsAny(p, "\n:") {
+			out = append(out, filepath.Clean(filepath.Join(dir, p)))
+		}
+	}
+	for _, p := range k.Patches {
+		add(p.Path)
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		add(p)
+	}
+	for _, p := range k.PatchesJSON6902 {
+		add(p.Path)
+	}
+	return out
 }
 
 func isChart(dir string) bool {

@@ -191,6 +191,10 @@ func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
 	values := write("app/spire-values.yaml", "# values for the spire chart\n---\nglobal:\n  spire: {trustDomain: example.org}\n")
 	pkg := write("app/package.json", `{"name": "ratings", "version": "1.0.0"}`)
 	mixed := write("app/mixed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\nmetadata: {name: x}\n")
+	write("overlay/kustomization.yaml", "resources: [../app]\npatches:\n- path: replicas.yaml\n- patch: |-\n    - op: replace\npatchesStrategicMerge: [probe.yaml]\n")
+	write("overlay/replicas.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n")
+	write("overlay/probe.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: web, readinessProbe: {httpGet: {path: /ready, port: 8080}}}]\n")
+	write("overlay/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n")
 	write("chart/Chart.yaml", "apiVersion: v2\nname: tag\nversion: 0.1.0\n")
 	write("chart/templates/webhook.yaml", "{{- range .Values.tags }}\napiVersion: v1\nkind: Service\n{{- end }}\n")
 
@@ -199,12 +203,12 @@ func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
 	for _, f := range res.NotManifests {
 		skipped = append(skipped, strings.TrimPrefix(f, dir+string(filepath.Separator)))
 	}
-	want := []string{"chart" + string(filepath.Separator), "app/package.json", "app/spire-values.yaml"}
+	want := []string{"chart" + string(filepath.Separator), "overlay/kustomization.yaml", "overlay/probe.yaml", "overlay/replicas.yaml", "app/package.json", "app/spire-values.yaml"}
 	if strings.Join(skipped, " ") != strings.Join(want, " ") {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
-	if len(res.Objects) != 2 || len(res.Problems) != 1 || res.Problems[0].Pos.File != mixed || res.Problems[0].Pos.Line != 5 {
-		t.Errorf("objects=%d problems=%+v: want the Service and the ConfigMap, and mixed.yaml:5 reported", len(res.Objects), res.Problems)
+	if len(res.Objects) != 3 || len(res.Problems) != 1 || res.Problems[0].Pos.File != mixed || res.Problems[0].Pos.Line != 5 {
+		t.Errorf("objects=%d problems=%+v: want the Service and two ConfigMaps, and mixed.yaml:5 reported", len(res.Objects), res.Problems)
 	}
 
 	// Named, a file is judged whatever it holds.
