@@ -25,6 +25,9 @@ type Options struct {
 	// Denied lists kinds a live cluster would not let meshdoctor read;
 	// each becomes a partial-access finding.
 	Denied []Denied
+	// Fallback is the one namespace a live cluster was read in because
+	// no namespaced kind could be listed across namespaces (info finding).
+	Fallback string
 }
 
 // Denied is a kind the credentials may not list (RBAC).
@@ -87,6 +90,9 @@ func Run(loaded *manifest.Result, opts Options) *Result {
 	start = time.Now()
 	fs := problemFindings(loaded.Problems)
 	fs = append(fs, deniedFindings(opts.Denied, opts.Rules)...)
+	if opts.Fallback != "" {
+		fs = append(fs, fallbackFinding(opts.Fallback))
+	}
 	fs = append(fs, rules.Analyze(m, opts.Rules)...)
 	res.RulesTime = time.Since(start)
 	rules.Sort(fs)

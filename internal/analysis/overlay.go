@@ -52,6 +52,18 @@ func deniedFindings(ds []Denied, rs []*rules.Rule) []finding.Finding {
 	return out
 }
 
+// fallbackFinding says that only one namespace was read, and why.
+func fallbackFinding(ns string) finding.Finding {
+	ref := manifest.Ref{Kind: "Namespace", Name: ns}
+	return finding.Finding{
+		Code: rules.PartialAccess.Code, Rule: rules.PartialAccess.Name, Severity: finding.Info,
+		Resource: ref, Origin: manifest.Position{File: manifest.ClusterOrigin(ref)},
+		Message:  fmt.Sprintf("cannot list resources across namespaces, so only namespace %s (the kubeconfig context's) was read, as kubectl does without -A", ns),
+		Symptom:  "problems in other namespaces, and references into them, are not reported",
+		Fix:      "pass -n NAMESPACE for another namespace, or use credentials that may list across namespaces (a ClusterRole with get and list) for the whole cluster",
+	}
+}
+
 // key identifies a finding across two runs regardless of where the
 // resource came from (file or cluster).
 type key struct {

@@ -44,6 +44,13 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		scope = *f.kube.Namespace
 	}
 	copts := cluster.Options{Namespace: scope, Secrets: !f.noSecrets}
+	// Without -n or -A, a user allowed into one namespace only gets that
+	// one (the context's), as with kubectl, instead of nothing.
+	if !namespaceSet && !f.allNamespaces {
+		if ns, _, err := f.kube.ToRawKubeConfigLoader().Namespace(); err == nil {
+			copts.FallbackNamespace = ns
+		}
+	}
 	if streams.ErrTTY {
 		copts.Progress = streams.Err
 	}
@@ -53,6 +60,10 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 	}
 	for _, d := range live.Denied {
 		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Reason: d.Reason})
+	}
+	opts.Fallback = live.Fallback
+	if live.Fallback != "" {
+		scope = live.Fallback
 	}
 	if len(args) == 0 {
 		if len(live.Objects) == 0 && len(live.Denied) == 0 {

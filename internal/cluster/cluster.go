@@ -42,6 +42,11 @@ type Options struct {
 	PageSize int64
 	// Progress, when set, receives a line per kind listed (a terminal).
 	Progress io.Writer
+	// FallbackNamespace is read instead when Namespace is "" and no
+	// namespaced kind may be listed across namespaces: a user with rights
+	// in one namespace only, as kubectl without -A reads the context's
+	// namespace. "" turns the fallback off.
+	FallbackNamespace string
 }
 
 // Denied is a kind the credentials may not list: rules that need it see
@@ -57,6 +62,9 @@ type Denied struct {
 type Result struct {
 	*manifest.Result
 	Denied []Denied
+	// Fallback is the namespace read instead of all of them, when
+	// FallbackNamespace had to be used.
+	Fallback string
 	// Host is the API server's URL, for messages.
 	Host string
 	// Kinds is how many kinds were listed.
@@ -133,34 +141,16 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	}
 	l := &lister{client: client, opts: opts, host: cfg.Host}
 
-	var tasks []task
-	for _, r := range resources {
-		if r.gk.Kind == secretKind {
-			continue
-		}
-		switch {
-		case !r.namespaced && r.gk.Kind == "Namespace" && opts.Namespace != "":
-			tasks = append(tasks, task{r: r, name: opts.Namespace})
-		case r.namespaced:
-			tasks = append(tasks, task{r: r, namespace: opts.Namespace})
-		default:
-			tasks = append(tasks, task{r: r})
-		}
-	}
-	// With one namespace asked for, still read istiod and its ConfigMaps:
-	// they decide the Istio version and the mesh config (best effort).
-	if opts.Namespace != "" && opts.Namespace != opts.RootNamespace {
-		for _, r := range resources {
-			switch r.gk {
-			case manifest.GroupKind{Group: "apps", Kind: "Deployment"}:
-				tasks = append(tasks, task{r: r, namespace: opts.RootNamespace, bestEffort: true, keep: func(name string) bool { return strings.HasPrefix(name, "istiod") }})
-			case manifest.GroupKind{Kind: "ConfigMap"}:
-				tasks = append(tasks, task{r: r, namespace: opts.RootNamespace, bestEffort: true, keep: func(name string) bool { return strings.HasPrefix(name, "istio") }})
-			}
+	tasks := plan(resources, opts.Namespace, opts.RootNamespace)
+	outs := l.run(ctx, tasks)
+	if opts.Namespace == "" && opts.FallbackNamespace != "" && namespacedForbidden(tasks, outs) {
+		ftasks := plan(resources, opts.FallbackNamespace, opts.RootNamespace)
+		fouts := l.run(ctx, ftasks)
+		if !namespacedForbidden(ftasks, fouts) {
+			tasks, outs, res.Fallback = ftasks, fouts, opts.FallbackNamespace
 		}
 	}
 	res.Kinds = len(tasks)
-	outs := l.run(ctx, tasks)
 	for i, o := range outs {
 		if o.err != nil {
 			if tasks[i].bestEffort {
@@ -191,6 +181,53 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 		fmt.Fprintf(opts.Progress, "\rmeshdoctor: listed %d kinds, %d objects from %s\x1b[K\n", len(tasks), len(res.Objects), cfg.Host)
 	}
 	return res, nil
+}
+
+// plan lists what to read: every kind (Secrets apart), namespaced ones in
+// namespace ("" for all).
+func plan(resources []resource, namespace, root string) []task {
+	var tasks []task
+	for _, r := range resources {
+		if r.gk.Kind == secretKind {
+			continue
+		}
+		switch {
+		case !r.namespaced && r.gk.Kind == "Namespace" && namespace != "":
+			tasks = append(tasks, task{r: r, name: namespace})
+		case r.namespaced:
+			tasks = append(tasks, task{r: r, namespace: namespace})
+		default:
+			tasks = append(tasks, task{r: r})
+		}
+	}
+	// With one namespace asked for, still read istiod and its ConfigMaps:
+	// they decide the Istio version and the mesh config (best effort).
+	if namespace != "" && namespace != root {
+		for _, r := range resources {
+			switch r.gk {
+			case manifest.GroupKind{Group: "apps", Kind: "Deployment"}:
+				tasks = append(tasks, task{r: r, namespace: root, bestEffort: true, keep: func(name string) bool { return strings.HasPrefix(name, "istiod") }})
+			case manifest.GroupKind{Kind: "ConfigMap"}:
+				tasks = append(tasks, task{r: r, namespace: root, bestEffort: true, keep: func(name string) bool { return strings.HasPrefix(name, "istio") }})
+			}
+		}
+	}
+	return tasks
+}
+
+// namespacedForbidden reports that every namespaced kind was forbidden.
+func namespacedForbidden(tasks []task, outs []taskResult) bool {
+	n := 0
+	for i, t := range tasks {
+		if !t.r.namespaced || t.bestEffort {
+			continue
+		}
+		if !apierrors.IsForbidden(outs[i].err) {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 func reason(err error) string {

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"bytes"
 	"encoding/json"
+	"k8s.io/client-go/tools/clientcmd"
 	"os"
 	"path/filepath"
 	"strings"
@@ -382,5 +383,100 @@ func TestClusterErrors(t *testing.T) {
 		if code != cli.ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.HasPrefix(errOut, "Error: ") || strings.Contains(errOut, "goroutine") {
 			t.Errorf("%v: want exit 2 and one line, got %d %q", args, code, errOut)
 		}
+	}
+}
+
+// TestNamespaceFallback: a user allowed into one namespace only, asking
+// for the whole cluster without -n, gets that namespace (the context's),
+// an info finding saying so, and partial-access for cluster-scoped kinds.
+func TestNamespaceFallback(t *testing.T) {
+	requireAPIServer(t)
+	apply(t, k8sClient, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: mdtest-team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: read-all, namespace: mdtest-team}
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-all, namespace: mdtest-team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-all}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: mdtest-team-dev}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lonely, namespace: mdtest-team}
+spec:
+  selector: {app: webb}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: mdtest-team}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: example/web}]}
+`)
+	user, err := env.AddUser(envtest.User{Name: "mdtest-team-dev"}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without a fallback namespace: everything namespaced is denied.
+	live, err := cluster.Load(testCtx, user.Config(), cluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Fallback != "" || len(live.Objects) != 0 {
+		t.Fatalf("no fallback asked: fallback %q, %d objects", live.Fallback, len(live.Objects))
+	}
+	live, err = cluster.Load(testCtx, user.Config(), cluster.Options{FallbackNamespace: "mdtest-team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Fallback != "mdtest-team" {
+		t.Fatalf("fallback = %q, want mdtest-team; denied %+v", live.Fallback, live.Denied)
+	}
+	for _, o := range live.Objects {
+		if o.Namespace != "mdtest-team" && o.Namespace != "" {
+			t.Errorf("read %s/%s outside the namespace", o.Namespace, o.Name)
+		}
+	}
+	for _, d := range live.Denied {
+		if d.Namespace == "mdtest-team" {
+			t.Errorf("denied inside the namespace: %+v", d)
+		}
+	}
+
+	// The command line, with the namespace in the kubeconfig context.
+	kc, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := clientcmd.Load(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf.Contexts[conf.CurrentContext].Namespace = "mdtest-team"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*conf, path); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "analyze", "--kubeconfig", path, "--no-color")
+	if code != 0 || !strings.Contains(out, "Service mdtest-team/lonely") ||
+		!strings.Contains(out, "only namespace mdtest-team (the kubeconfig context's) was read") {
+		t.Errorf("exit %d, stderr %q: want the context's namespace analyzed, and said so\n%s", code, errOut, out)
+	}
+	// -A asks for everything: no fallback, the denials stand.
+	if _, out, _ := runCLI(t, "analyze", "--kubeconfig", path, "--no-color", "-A"); strings.Contains(out, "mdtest-team/lonely") {
+		t.Errorf("-A must not fall back to one namespace:\n%s", out)
 	}
 }

@@ -101,7 +101,7 @@ var (
 		Code: "MD0003", Name: "partial-access", Severity: finding.Warning, Area: "input",
 		Summary: "The credentials may not list a kind on the live cluster; rules that read it see less.",
 		Doc: Doc{
-			Mechanism: "In cluster mode meshdoctor lists every kind it analyzes. When RBAC forbids listing one (often Secrets, or Istio kinds for application teams), the rest is still analyzed, but rules that read that kind are skipped or see only part of the mesh, so their problems cannot be found.",
+			Mechanism: "In cluster mode meshdoctor lists every kind it analyzes. When RBAC forbids listing one (often Secrets, or Istio kinds for application teams), the rest is still analyzed, but rules that read that kind are skipped or see only part of the mesh, so their problems cannot be found. When no namespaced kind may be listed across namespaces at all (rights in one namespace only) and neither -n nor -A is given, meshdoctor reads the kubeconfig context's namespace instead, as kubectl does, and says so at info level.",
 			Symptom:   "No findings about the denied kind even when it is misconfigured: the result is incomplete, not clean.",
 			Fix:       "Grant get and list on the kind (a ClusterRole, or a Role per namespace), run with credentials that have them, or accept the gap with --ignore partial-access.",
 		},
