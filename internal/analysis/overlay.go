@@ -58,9 +58,9 @@ func fallbackFinding(ns string) finding.Finding {
 	return finding.Finding{
 		Code: rules.PartialAccess.Code, Rule: rules.PartialAccess.Name, Severity: finding.Info,
 		Resource: ref, Origin: manifest.Position{File: manifest.ClusterOrigin(ref)},
-		Message:  fmt.Sprintf("cannot list resources across namespaces, so only namespace %s (the kubeconfig context's) was read, as kubectl does without -A", ns),
-		Symptom:  "problems in other namespaces, and references into them, are not reported",
-		Fix:      "pass -n NAMESPACE for another namespace, or use credentials that may list across namespaces (a ClusterRole with get and list) for the whole cluster",
+		Message: fmt.Sprintf("cannot list resources across namespaces, so only namespace %s (the kubeconfig context's) was read, as kubectl does without -A", ns),
+		Symptom: "problems in other namespaces, and references into them, are not reported",
+		Fix:     "pass -n NAMESPACE for another namespace, or use credentials that may list across namespaces (a ClusterRole with get and list) for the whole cluster",
 	}
 }
 
