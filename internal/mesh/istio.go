@@ -20,6 +20,7 @@ type MeshConfig struct {
 	RootNamespace                   string
 	EnableAutoMTLS                  bool
 	DefaultDestinationRuleExportTo  []string
+	DefaultVirtualServiceExportTo   []string
 	HoldApplicationUntilProxyStarts bool
 	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe,
 	// set where RewriteAppProbesSource says ("" for the default).
@@ -56,6 +57,7 @@ func (m *Model) readMeshConfig(flag []byte) MeshConfig {
 			mc.EnableAutoMTLS = cfg.EnableAutoMtls.Value
 		}
 		mc.DefaultDestinationRuleExportTo = cfg.DefaultDestinationRuleExportTo
+		mc.DefaultVirtualServiceExportTo = cfg.DefaultVirtualServiceExportTo
 		if h := cfg.GetDefaultConfig().GetHoldApplicationUntilProxyStarts(); h != nil {
 			mc.HoldApplicationUntilProxyStarts = h.Value
 		}

@@ -58,6 +58,39 @@ func (m *Model) destinations(v *VirtualService) []RouteDestination {
 	return out
 }
 
+// VirtualServiceVisibility is the set of namespaces whose sidecars see vs
+// (all for "*"): its exportTo, else the mesh's defaultVirtualServiceExportTo,
+// else Istio's default, every namespace. When the mesh config is not in the
+// input the default is unknown (a cluster may restrict it), so a
+// VirtualService without exportTo then counts only for its own namespace,
+// which holds under any default; assumed says so.
+// https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-default_virtual_service_export_to
+func (m *Model) VirtualServiceVisibility(vs *VirtualService) (set map[string]bool, all, assumed bool) {
+	exportTo := vs.Spec.ExportTo
+	if len(exportTo) == 0 {
+		exportTo = m.Mesh.DefaultVirtualServiceExportTo
+		if len(exportTo) == 0 {
+			if !m.Mesh.Found {
+				return map[string]bool{vs.Namespace: true}, false, true
+			}
+			return nil, true, false
+		}
+	}
+	set = map[string]bool{}
+	for _, e := range exportTo {
+		switch e {
+		case "*":
+			return nil, true, false
+		case ".":
+			set[vs.Namespace] = true
+		case "~":
+		default:
+			set[e] = true
+		}
+	}
+	return set, false, false
+}
+
 // FieldPath appends more steps to a destination's path.
 func (d RouteDestination) FieldPath(more ...any) []any {
 	return append(append([]any{}, d.Path...), more...)

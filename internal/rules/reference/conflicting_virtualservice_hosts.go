@@ -20,7 +20,7 @@ var ConflictingVirtualServiceHosts = &rules.Rule{
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo; without exportTo, at least their own namespace), and skips pairs whose routes match disjoint ports.",
+		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo, else the mesh config's defaultVirtualServiceExportTo, else every namespace; when the mesh config is not in the input, a VirtualService without exportTo counts only for its own namespace, which holds under any default), and skips pairs whose routes match disjoint ports.",
 		Symptom:   "The routes of one VirtualService (subsets, retries, timeouts, fault injection, header matches) have no effect for sidecar clients; which one is ignored depends on creation time, so it can flip after a re-create or differ between namespaces. istioctl analyze reports IST0109.",
 		Fix:       "Merge the routes into one VirtualService per host (order the http routes from most to least specific), or split the host's routing with delegate VirtualServices, or restrict each with exportTo so that no namespace sees both.",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews-canary\nspec:\n  hosts: [reviews]\n  http:\n  - match:\n    - headers: {x-canary: {exact: \"1\"}}\n    route:\n    - destination: {host: reviews, subset: v2}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n",
@@ -58,7 +58,7 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 			if hostIdx < 0 {
 				continue
 			}
-			common := commonVisibility(a, b)
+			common := commonVisibility(m, a, b)
 			if common == "" || disjointPorts(a, b) {
 				continue
 			}
@@ -109,35 +109,11 @@ func sharedHost(a, b *mesh.VirtualService) (int, string) {
 	return -1, ""
 }
 
-// visibility is the set of namespaces a VirtualService is exported to;
-// all is true for "*". Without exportTo it is only the own namespace: the
-// mesh default (often "*") is not known here, so this is the part that
-// holds under any default.
-func visibility(vs *mesh.VirtualService) (set map[string]bool, all bool) {
-	set = map[string]bool{}
-	if len(vs.Spec.ExportTo) == 0 {
-		set[vs.Namespace] = true
-		return set, false
-	}
-	for _, e := range vs.Spec.ExportTo {
-		switch e {
-		case "*":
-			return nil, true
-		case ".":
-			set[vs.Namespace] = true
-		case "~":
-		default:
-			set[e] = true
-		}
-	}
-	return set, false
-}
-
 // commonVisibility names a namespace (or "every namespace") where both
 // VirtualServices apply, or "".
-func commonVisibility(a, b *mesh.VirtualService) string {
-	sa, alla := visibility(a)
-	sb, allb := visibility(b)
+func commonVisibility(m *mesh.Model, a, b *mesh.VirtualService) string {
+	sa, alla, _ := m.VirtualServiceVisibility(a)
+	sb, allb, _ := m.VirtualServiceVisibility(b)
 	switch {
 	case alla && allb:
 		return "every namespace"
