@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	jsoniter "github.com/json-iterator/go"
 	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,7 +71,13 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 	} else {
 		p.appendJSON(buf, root, "spec", 0)
 	}
-	if fastJSON.Unmarshal(buf.Bytes(), typedObj) != nil {
+	dec := fastJSON
+	if checksGoFields(o, k) {
+		// Strict, as the API server: an unknown or miscapitalized field
+		// fails here, and decodeNode reports it.
+		dec = strictJSON
+	}
+	if dec.Unmarshal(buf.Bytes(), typedObj) != nil {
 		return false
 	}
 	if k.spec != nil && spec != noNode {
@@ -89,6 +96,14 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 }
 
 var strictSpec = protojson.UnmarshalOptions{}
+
+// strictJSON is fastJSON that refuses unknown fields and matches names
+// exactly, as the API server's strict field validation does.
+var strictJSON = jsoniter.Config{EscapeHTML: true, SortMapKeys: true, ValidateJsonRawMessage: true, DisallowUnknownFields: true, CaseSensitive: true}.Froze()
+
+// exactJSON matches names exactly but drops unknown fields, as the API
+// server does under non-strict validation.
+var exactJSON = jsoniter.Config{EscapeHTML: true, SortMapKeys: true, ValidateJsonRawMessage: true, CaseSensitive: true}.Froze()
 
 // scalar returns the text of a scalar node, "" for anything else (as the
 // slow path's lookups do).

@@ -581,7 +581,7 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		// reported by unknownFields instead).
 		appendJSONExcept(&buf, n, "spec")
 	}
-	if err := decodeTyped(buf.Bytes(), typedObj); err != nil {
+	if err := decodeTyped(buf.Bytes(), typedObj, checksGoFields(o, k)); err != nil {
 		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
 		return
 	}
@@ -612,6 +612,16 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		o.Labels = stringMap(n, "metadata", "labels")
 		o.Annotations = stringMap(n, "metadata", "annotations")
 	}
+	if checksGoFields(o, k) {
+		for _, u := range unknownGoFields(n, reflect.TypeOf(typedObj), "", 0) {
+			hint := "misspelled, wrongly capitalized or at the wrong level?"
+			if u.suggest != "" {
+				hint = "did you mean " + u.suggest + "?"
+			}
+			out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
+				Message: fmt.Sprintf("%s %s: unknown field %s (%s): the API server drops it; kubectl apply, strict by default, rejects the whole object, while Helm and controllers only get a warning", o.Kind, nsName(o), u.path, hint)})
+		}
+	}
 	if k.spec != nil {
 		if _, spec := lookup(n, "spec"); spec != nil {
 			for _, u := range unknownFields(spec, k.spec(typedObj).Descriptor(), "spec", 0) {
@@ -635,8 +645,16 @@ var fastJSON = jsoniter.ConfigCompatibleWithStandardLibrary
 
 // decodeTyped decodes with fastJSON; on error it decodes again with
 // encoding/json, whose messages name the field and type.
-func decodeTyped(data []byte, v any) error {
-	if fastJSON.Unmarshal(data, v) == nil {
+//
+// exact matches field names case-sensitively, as the API server does for
+// the built-in kinds: "Type: NodePort" in a Service is dropped there, so it
+// is dropped here too (and reported as an unknown field).
+func decodeTyped(data []byte, v any, exact bool) error {
+	dec := fastJSON
+	if exact {
+		dec = exactJSON
+	}
+	if dec.Unmarshal(data, v) == nil {
 		return nil
 	}
 	// Start from zero: the failed attempt may have filled some fields.
@@ -656,6 +674,14 @@ func (o *Object) place(k kind, opts Options) {
 	if k.clustered {
 		o.Namespace = ""
 	}
+}
+
+// nsName is namespace/name, or name for cluster-scoped objects.
+func nsName(o *Object) string {
+	if o.Namespace == "" {
+		return o.Name
+	}
+	return o.Namespace + "/" + o.Name
 }
 
 func refp(o *Object) *Ref { r := o.Ref(); return &r }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -232,5 +233,61 @@ func TestTemplateHint(t *testing.T) {
 	}
 	if len(res.Problems) != 2 || !strings.Contains(res.Problems[0].Message, "helm template") || strings.Contains(res.Problems[1].Message, "template") {
 		t.Errorf("want the hint on the templated document only: %+v", res.Problems)
+	}
+}
+
+// TestUnknownKubernetesField: built-in kinds are checked as the API
+// server's strict field validation checks them — exact names, case
+// included — and a miscapitalized field is dropped as the server drops it.
+// Older API versions decoded into newer types are not checked.
+func TestUnknownKubernetesField(t *testing.T) {
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader(`apiVersion: v1
+kind: Service
+metadata:
+  name: netexec
+spec:
+  Type: NodePort
+  selector: {app: netexec}
+  ports:
+  - {port: 80, targetPort: 8080, name: http}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: example/web
+        resources:
+          limits: {cpu: "1", memory: 1Gi}
+        readinesProbe:
+          httpGet: {path: /ready, port: 8080}
+---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata:
+  name: old
+spec:
+  backend: {serviceName: web, servicePort: 80}
+`)})
+	var msgs []string
+	for _, p := range res.Problems {
+		msgs = append(msgs, fmt.Sprintf("%d %s %s", p.Pos.Line, p.Severity, p.Message))
+	}
+	if len(res.Problems) != 2 ||
+		!strings.HasPrefix(msgs[0], "6 warning Service default/netexec: unknown field spec.Type") || !strings.Contains(msgs[0], "did you mean type?") ||
+		!strings.HasPrefix(msgs[1], "27 warning Deployment default/web: unknown field spec.template.spec.containers[0].readinesProbe") || !strings.Contains(msgs[1], "did you mean readinessProbe?") {
+		t.Fatalf("got:\n%s", strings.Join(msgs, "\n"))
+	}
+	svc := res.Objects[0].Typed.(*corev1.Service)
+	if svc.Spec.Type != "" {
+		t.Errorf("the API server drops spec.Type; the model must too, got %q", svc.Spec.Type)
 	}
 }

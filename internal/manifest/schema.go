@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"strconv"
-	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"gopkg.in/yaml.v3"
@@ -71,13 +70,9 @@ func opaque(md protoreflect.MessageDescriptor) bool {
 // closest returns the field whose JSON name is within two edits of key,
 // ignoring case: a mistyped capital is still the same field.
 func closest(key string, fields protoreflect.FieldDescriptors) string {
-	lowered := make([]string, fields.Len())
-	name := make(map[string]string, fields.Len())
-	for i := range lowered {
-		lowered[i] = strings.ToLower(fields.Get(i).JSONName())
-		if _, ok := name[lowered[i]]; !ok {
-			name[lowered[i]] = fields.Get(i).JSONName()
-		}
+	names := make([]string, fields.Len())
+	for i := range names {
+		names[i] = fields.Get(i).JSONName()
 	}
-	return name[spelling.Closest(strings.ToLower(key), lowered, 2)]
+	return spelling.ClosestFold(key, names, 2)
 }

@@ -79,9 +79,9 @@ var (
 		Code: "MD0001", Name: "invalid-manifest", Severity: finding.Error, Area: "input",
 		Summary: "A document cannot be parsed or does not match its kind's schema.",
 		Doc: Doc{
-			Mechanism: "The document is not valid YAML/JSON, lacks apiVersion/kind/metadata.name, has a field of the wrong type, or (warning) has a field the Istio schema does not know. Istio decodes its resources leniently and drops unknown fields, so a misspelled or misplaced field is silently ignored.",
+			Mechanism: "The document is not valid YAML/JSON, lacks apiVersion/kind/metadata.name, has a field of the wrong type, or (warning) has a field its schema does not know. Istio decodes its resources leniently and drops unknown fields, so a misspelled or misplaced field is silently ignored. Built-in Kubernetes kinds (in their current API versions) are checked as the API server's field validation checks them, with exact, case-sensitive names: the server drops an unknown field (Service spec.Type instead of type becomes a ClusterIP Service; a misspelled readinessProbe is no probe), kubectl apply's default strict validation rejects the object instead, and Helm and controllers only get a warning. meshdoctor drops such fields too, so its analysis sees what the cluster will.",
 			Symptom:   "kubectl apply rejects the document, or the field has no effect at all.",
-			Fix:       "Correct the document at the line shown; for unknown fields, check the spelling and the nesting level against the Istio reference.",
+			Fix:       "Correct the document at the line shown; for unknown fields, check the spelling, the capitalization and the nesting level against the Istio or Kubernetes API reference.",
 			Before:    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      sni: reviews.prod.svc.cluster.local\n    sni: wrong-level   # unknown field\n",
 			After:     "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      sni: reviews.prod.svc.cluster.local\n",
 		},

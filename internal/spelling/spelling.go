@@ -2,6 +2,8 @@
 // they wrote does not exist: a misspelt field, a Service name with a typo.
 package spelling
 
+import "strings"
+
 // Distance is the Levenshtein distance between a and b: the fewest
 // single-byte insertions, deletions and substitutions that turn one into
 // the other.
@@ -32,6 +34,19 @@ func Closest(word string, candidates []string, maxEdits int) string {
 	best, bestD := "", maxEdits+1
 	for _, c := range candidates {
 		if d := Distance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// ClosestFold is Closest ignoring case (a mistyped capital is still the
+// same word); it returns the candidate as written.
+func ClosestFold(word string, candidates []string, maxEdits int) string {
+	word = strings.ToLower(word)
+	best, bestD := "", maxEdits+1
+	for _, c := range candidates {
+		if d := Distance(word, strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
