@@ -60,7 +60,13 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 		ew.printf("%s%s%s\n", c.dim, line, c.reset)
 	}
 	if len(s.SkippedFiles) > 0 {
-		ew.printf("%sskipped %s that are not Kubernetes manifests (tool configuration, Helm charts, data files): %s%s\n", c.dim, plural(len(s.SkippedFiles), "file"), strings.Join(s.SkippedFiles, ", "), c.reset)
+		// The full list is in -o json; a terminal gets the first few.
+		list := s.SkippedFiles
+		more := ""
+		if len(list) > 8 {
+			list, more = list[:8], fmt.Sprintf(" and %d more (-o json lists all)", len(s.SkippedFiles)-8)
+		}
+		ew.printf("%sskipped %s that are not Kubernetes manifests (tool configuration, Helm charts, Kustomize patches, data files): %s%s%s\n", c.dim, plural(len(s.SkippedFiles), "file"), strings.Join(list, ", "), more, c.reset)
 	}
 	if len(res.Findings) == 0 {
 		ew.printf("No problems found in %d objects from %s.\n", s.Objects, files(s.Files))
