@@ -36,6 +36,12 @@ func unknownGoFields(n *yaml.Node, t reflect.Type, path string, depth int) []unk
 		fields := goFieldsOf(t)
 		var out []unknownField
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if merged := mergeSources(n.Content[i], n.Content[i+1]); merged != nil {
+				for _, m := range merged {
+					out = append(out, unknownGoFields(m, t, path, depth+1)...)
+				}
+				continue
+			}
 			key := n.Content[i].Value
 			p := key
 			if path != "" {
@@ -82,6 +88,23 @@ var strictVersions = map[string]bool{
 // checksGoFields tells whether o's fields are checked against its Go type.
 func checksGoFields(o *Object, k kind) bool {
 	return k.spec == nil && strictVersions[o.APIVersion] && o.Kind != "BackendConfig"
+}
+
+// mergeSources returns the mappings a "<<: *anchor" (or "<<: [*a, *b]")
+// merge key folds in, so their keys are checked as the mapping's own; nil
+// for any other key.
+func mergeSources(key, val *yaml.Node) []*yaml.Node {
+	if key.Tag != "!!merge" && !(key.Value == "<<" && key.Style == 0) {
+		return nil
+	}
+	val = deref(val)
+	if val == nil {
+		return []*yaml.Node{}
+	}
+	if val.Kind == yaml.SequenceNode {
+		return val.Content
+	}
+	return []*yaml.Node{val}
 }
 
 var (

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -289,5 +290,18 @@ spec:
 	svc := res.Objects[0].Typed.(*corev1.Service)
 	if svc.Spec.Type != "" {
 		t.Errorf("the API server drops spec.Type; the model must too, got %q", svc.Spec.Type)
+	}
+}
+
+// TestMergeKeysAreNotUnknownFields: "<<: *anchor" folds a mapping in; its
+// keys are checked, the merge key itself is no field.
+func TestMergeKeysAreNotUnknownFields(t *testing.T) {
+	data, err := os.ReadFile("testdata/merge-keys.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := Load([]string{"-"}, Options{Stdin: bytes.NewReader(data)})
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Message, "spec.subsets[0].trafficPolicy.connectionPol") {
+		t.Errorf("want only the misspelling inside the merged mapping, got %+v", res.Problems)
 	}
 }

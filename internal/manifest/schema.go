@@ -27,6 +27,12 @@ func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string,
 	var out []unknownField
 	fields := md.Fields()
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if merged := mergeSources(n.Content[i], n.Content[i+1]); merged != nil {
+			for _, m := range merged {
+				out = append(out, unknownFields(m, md, path, depth+1)...)
+			}
+			continue
+		}
 		key := n.Content[i].Value
 		fd := fields.ByJSONName(key)
 		if fd == nil {
