@@ -77,6 +77,12 @@ func unknownGoFields(n *yaml.Node, t reflect.Type, path string, depth int) []unk
 	return nil
 }
 
+// kubernetesAPI is the Kubernetes minor version of the k8s.io/api types the
+// fields are checked against (TestKubernetesAPIVersion keeps it in step with
+// go.mod): a field added later, or an alpha field removed since, is judged
+// by this version.
+const kubernetesAPI = "1.37"
+
 // strictVersions are the API versions whose Go types meshdoctor decodes
 // into exactly (older versions, such as extensions/v1beta1 Ingress, decode
 // into the newer type and would show false unknown fields).

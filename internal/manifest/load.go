@@ -619,7 +619,7 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 				hint = "did you mean " + u.suggest + "?"
 			}
 			out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
-				Message: fmt.Sprintf("%s %s: unknown field %s (%s): the API server drops it; kubectl apply, strict by default, rejects the whole object, while Helm and controllers only get a warning", o.Kind, nsName(o), u.path, hint)})
+				Message: fmt.Sprintf("%s %s: unknown field %s in the Kubernetes %s API (%s): the API server drops it; kubectl apply, strict by default, rejects the whole object, while Helm and controllers only get a warning", o.Kind, nsName(o), u.path, kubernetesAPI, hint)})
 		}
 	}
 	if k.spec != nil {

@@ -305,3 +305,16 @@ func TestMergeKeysAreNotUnknownFields(t *testing.T) {
 		t.Errorf("want only the misspelling inside the merged mapping, got %+v", res.Problems)
 	}
 }
+
+// TestKubernetesAPIVersion: the version named in unknown-field messages is
+// the one of the k8s.io/api module the types come from.
+func TestKubernetesAPIVersion(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "k8s.io/api v0." + strings.TrimPrefix(kubernetesAPI, "1.") + "."
+	if !strings.Contains(string(mod), want) {
+		t.Errorf("go.mod has no %q: update kubernetesAPI (%s) with k8s.io/api", want, kubernetesAPI)
+	}
+}
