@@ -21,7 +21,7 @@ var GatewaySharedCertificate = &rules.Rule{
 	Needs:   []string{"Gateway"},
 	Since:   "0.2.0",
 	Doc: rules.Doc{
-		Mechanism: "For each HTTPS server of a Gateway, the gateway proxy builds its own filter chain, chosen by the SNI of the TLS handshake, with its own route table holding only that server's hosts. HTTP/2 clients (every browser) reuse an open connection for another host when the certificate they were shown is also valid for it and the address is the same (RFC 7540 §9.1.1, connection coalescing). A request for b.example.com on the connection opened for a.example.com then reaches a.example.com's route table, which has no route for it. Istio's own analyzer warns about the same setup (IST0138). meshdoctor groups servers by gateway proxy (the workloads the selectors pick, or equal selectors when the gateway workloads are not in the input), port and certificate: the same credentialName, or, when the Secrets are in the input, the same leaf certificate under different Secret names; a certificate that does not cover the other Gateway's hosts cannot be reused for them and is not reported. Servers of one Gateway are not compared.",
+		Mechanism: "For each HTTPS server of a Gateway, the gateway proxy builds its own filter chain, chosen by the SNI of the TLS handshake, with its own route table holding only that server's hosts. HTTP/2 clients (every browser) reuse an open connection for another host when the certificate they were shown is also valid for it and the address is the same (RFC 7540 §9.1.1, connection coalescing). A request for b.example.com on the connection opened for a.example.com then reaches a.example.com's route table, which has no route for it. Istio's own analyzer warns about the same setup (IST0138). meshdoctor compares the HTTPS servers of Gateways that configure a common gateway proxy (a gateway workload both select, or, when the gateway workloads are not in the input, selectors one of which contains the other, so that every pod of the narrower one serves both), on the same port, with the same certificate: the same credentialName, or, when the Secrets are in the input, the same leaf certificate under different Secret names. A certificate that does not cover a server's hosts cannot be reused for them and is left out. Servers of one Gateway are not compared.",
 		Symptom:   "Intermittent HTTP 404 with response flag NR from the gateway, in browsers only, depending on which of the hosts the browser opened first; curl (one host per connection) works.",
 		Fix:       "Serve all hosts that share the certificate from one server of one Gateway (hosts: [a.example.com, b.example.com]; VirtualServices bind to it by name, also across namespaces), or give each Gateway its own certificate issued only for its hosts.",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: a\n  namespace: team-a\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: SIMPLE, credentialName: wildcard-example-com}\n---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: b\n  namespace: team-b\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [b.example.com]\n    tls: {mode: SIMPLE, credentialName: wildcard-example-com}\n",
@@ -35,113 +35,90 @@ var GatewaySharedCertificate = &rules.Rule{
 	Run: runGatewaySharedCertificate,
 }
 
-// sharedServer is one HTTPS server that terminates TLS with a known
-// certificate identity.
+// sharedServer is one HTTPS server of a Gateway that terminates TLS with
+// a known certificate identity.
 type sharedServer struct {
 	ref   mesh.CredentialRef
 	hosts []string
 	leaf  *x509.Certificate // nil when the Secret is not in the input
-	proxy string            // the gateway proxies, for messages
+}
+
+// gatewayProxies is what a Gateway configures: the gateway workloads its
+// selector picks (when the input has gateway workloads), else its selector.
+type gatewayProxies struct {
+	workloads map[*mesh.Workload]bool
+	selector  map[string]string
+	scope     string // the Gateway's namespace when istiod scopes selectors to it
 }
 
 func runGatewaySharedCertificate(p *rules.Pass) {
 	m := p.Model
 	haveGateways := len(m.GatewayWorkloads()) > 0
-	// proxy + port + certificate → servers, in input order.
-	groups := map[string][]sharedServer{}
+	proxies := map[*mesh.Gateway]gatewayProxies{}
+	// port + certificate → servers, in input order.
+	buckets := map[string][]sharedServer{}
 	var order []string
 	for _, g := range m.Gateways {
-		proxy, proxyDesc, ok := proxyIdentity(m, g, haveGateways)
+		gp, ok := proxiesOf(m, g, haveGateways)
 		if !ok {
 			continue
 		}
+		proxies[g] = gp
 		for _, ref := range mesh.GatewayCredentials(g) {
 			if ref.CAOnly || !strings.EqualFold(ref.Server.GetPort().GetProtocol(), "HTTPS") {
 				continue
 			}
 			cert, leaf := certIdentity(m, g, ref)
-			key := fmt.Sprintf("%s|%d|%s", proxy, ref.Server.GetPort().GetNumber(), cert)
-			if _, seen := groups[key]; !seen {
+			s := sharedServer{ref: ref, hosts: mesh.ServerHosts(ref.Server), leaf: leaf}
+			// A certificate that covers none of the server's hosts is
+			// never reused for them (gateway-certificate-invalid speaks).
+			if leaf != nil && !coversAny(leaf, s.hosts) {
+				continue
+			}
+			key := fmt.Sprintf("%d|%s", ref.Server.GetPort().GetNumber(), cert)
+			if _, seen := buckets[key]; !seen {
 				order = append(order, key)
 			}
-			groups[key] = append(groups[key], sharedServer{ref: ref, hosts: mesh.ServerHosts(ref.Server), leaf: leaf, proxy: proxyDesc})
+			buckets[key] = append(buckets[key], s)
 		}
 	}
 	reported := map[*mesh.Gateway]bool{}
 	for _, key := range order {
-		members := gatewaysOf(coalescable(groups[key]))
-		// Every host of the group, for the single server the fix proposes.
-		var all []string
-		seen := map[string]bool{}
-		for _, mb := range members {
-			for _, h := range mb.hosts {
-				if !seen[h] {
-					seen[h] = true
-					all = append(all, h)
-				}
-			}
-		}
-		for i, mb := range members {
-			if reported[mb.gateway] {
+		servers := buckets[key]
+		for i, a := range servers {
+			g := a.ref.Gateway
+			if reported[g] {
 				continue
 			}
-			reported[mb.gateway] = true
-			// The first few others, without walking the whole group
-			// for each member.
+			// The other Gateways of the bucket that share a proxy with g.
 			var others []string
-			for j := 0; j < len(members) && len(others) < 3; j++ {
-				if j != i {
-					others = append(others, members[j].desc)
+			var via []string
+			hosts := slices.Clone(a.hosts)
+			seen := map[*mesh.Gateway]bool{g: true}
+			for j, b := range servers {
+				if j == i || seen[b.ref.Gateway] {
+					continue
+				}
+				shared, where := sharedProxy(proxies[g], proxies[b.ref.Gateway])
+				if !shared {
+					continue
+				}
+				seen[b.ref.Gateway] = true
+				others = append(others, fmt.Sprintf("%s/%s (%s)", b.ref.Gateway.Namespace, b.ref.Gateway.Name, strings.Join(b.hosts, ", ")))
+				via = append(via, where)
+				for _, h := range b.hosts {
+					if !slices.Contains(hosts, h) {
+						hosts = append(hosts, h)
+					}
 				}
 			}
-			p.Report(sharedFinding(mb.first, others, len(members)-1, all))
+			if len(others) == 0 {
+				continue
+			}
+			reported[g] = true
+			p.Report(sharedFinding(a, others, via[0], hosts))
 		}
 	}
-}
-
-// member is one Gateway of a group: its first server there, and how it is
-// named to the others.
-type member struct {
-	gateway *mesh.Gateway
-	first   sharedServer
-	hosts   []string
-	desc    string
-}
-
-func gatewaysOf(servers []sharedServer) []member {
-	var out []member
-	at := map[*mesh.Gateway]int{}
-	for _, s := range servers {
-		g := s.ref.Gateway
-		if i, ok := at[g]; ok {
-			out[i].hosts = append(out[i].hosts, s.hosts...)
-			out[i].desc = fmt.Sprintf("%s/%s (%s)", g.Namespace, g.Name, strings.Join(out[i].hosts, ", "))
-			continue
-		}
-		at[g] = len(out)
-		hosts := slices.Clone(s.hosts)
-		out = append(out, member{gateway: g, first: s, hosts: hosts, desc: fmt.Sprintf("%s/%s (%s)", g.Namespace, g.Name, strings.Join(hosts, ", "))})
-	}
-	return out
-}
-
-// coalescable keeps the servers of a group whose hosts the shared
-// certificate covers (all of them when it is not in the input), and only
-// when they belong to more than one Gateway.
-func coalescable(servers []sharedServer) []sharedServer {
-	var out []sharedServer
-	gateways := map[*mesh.Gateway]bool{}
-	for _, s := range servers {
-		if s.leaf != nil && !coversAny(s.leaf, s.hosts) {
-			continue
-		}
-		out = append(out, s)
-		gateways[s.ref.Gateway] = true
-	}
-	if len(gateways) < 2 {
-		return nil
-	}
-	return out
 }
 
 func coversAny(c *x509.Certificate, hosts []string) bool {
@@ -153,34 +130,64 @@ func coversAny(c *x509.Certificate, hosts []string) bool {
 	return false
 }
 
-// proxyIdentity names the gateway proxies a Gateway configures: the
-// gateway workloads its selector picks when the input has them, else its
-// selector (and namespace when istiod scopes Gateways to theirs). ok is
-// false when the input holds gateway workloads and none is selected
-// (gateway-selects-no-pods speaks for it) or the selector is empty.
-func proxyIdentity(m *mesh.Model, g *mesh.Gateway, haveGateways bool) (id, desc string, ok bool) {
+// proxiesOf finds what g configures. ok is false for an empty selector, and
+// when the input holds gateway workloads but g selects none
+// (gateway-selects-no-pods speaks for it).
+func proxiesOf(m *mesh.Model, g *mesh.Gateway, haveGateways bool) (gatewayProxies, bool) {
 	if len(g.Spec.Selector) == 0 {
-		return "", "", false
+		return gatewayProxies{}, false
 	}
 	sel := m.GatewayPods(g)
-	if len(sel.Gateways) > 0 {
-		var names []string
+	if haveGateways {
+		if len(sel.Gateways) == 0 {
+			return gatewayProxies{}, false
+		}
+		ws := map[*mesh.Workload]bool{}
 		for _, w := range sel.Gateways {
-			names = append(names, w.Kind+" "+w.Namespace+"/"+w.Name)
+			ws[w] = true
+		}
+		return gatewayProxies{workloads: ws}, true
+	}
+	gp := gatewayProxies{selector: g.Spec.Selector}
+	if sel.Scoped {
+		gp.scope = g.Namespace
+	}
+	return gp, true
+}
+
+// sharedProxy tells whether two Gateways configure a common gateway proxy,
+// and names it: a workload both select, or, without workloads in the input,
+// selectors one of which contains the other (every pod the narrower one
+// picks is picked by both; Istio's IST0138 reasons the same way).
+func sharedProxy(a, b gatewayProxies) (bool, string) {
+	if a.workloads != nil {
+		var names []string
+		for w := range a.workloads {
+			if b.workloads[w] {
+				names = append(names, w.Kind+" "+w.Namespace+"/"+w.Name)
+			}
+		}
+		if len(names) == 0 {
+			return false, ""
 		}
 		slices.Sort(names)
-		return "workloads:" + strings.Join(names, ","), "gateway " + rules.ListUpTo(names, 2), true
+		return true, "gateway " + rules.ListUpTo(names, 2)
 	}
-	if haveGateways {
-		return "", "", false
+	if a.scope != b.scope {
+		return false, ""
 	}
-	id = "selector:" + rules.LabelString(g.Spec.Selector)
-	desc = "gateway proxies selected by " + rules.LabelString(g.Spec.Selector)
-	if sel.Scoped {
-		id += "@" + g.Namespace
-		desc += " in namespace " + g.Namespace
+	narrow := b.selector
+	if !mesh.Matches(a.selector, b.selector) {
+		if !mesh.Matches(b.selector, a.selector) {
+			return false, ""
+		}
+		narrow = a.selector
 	}
-	return id, desc, true
+	where := "the gateway proxies selected by " + rules.LabelString(narrow)
+	if a.scope != "" {
+		where += " in namespace " + a.scope
+	}
+	return true, where
 }
 
 // certIdentity tells which certificate a server presents: the leaf's
@@ -204,7 +211,7 @@ func certIdentity(m *mesh.Model, g *mesh.Gateway, ref mesh.CredentialRef) (strin
 	return "secret:" + ref.Name, nil
 }
 
-func sharedFinding(s sharedServer, others []string, count int, allHosts []string) finding.Finding {
+func sharedFinding(s sharedServer, others []string, proxy string, allHosts []string) finding.Finding {
 	g := s.ref.Gateway
 	f := rules.At(g.Object, s.ref.Path...)
 	port := s.ref.Server.GetPort().GetNumber()
@@ -213,14 +220,11 @@ func sharedFinding(s sharedServer, others []string, count int, allHosts []string
 		what = fmt.Sprintf("Secret %s (a certificate for %s)", s.ref.Name, rules.ListUpTo(s.leaf.DNSNames, 4))
 	}
 	who := "does Gateway " + others[0]
-	if count > 1 {
-		who = fmt.Sprintf("do %d other Gateways: %s", count, strings.Join(others, ", "))
-		if count > len(others) {
-			who += fmt.Sprintf(" and %d more", count-len(others))
-		}
+	if len(others) > 1 {
+		who = fmt.Sprintf("do %d other Gateways: %s", len(others), rules.ListUpTo(others, 3))
 	}
 	f.Message = fmt.Sprintf("Gateway %s/%s serves %s on port %d of %s with %s, and so %s, for other hosts: each Gateway gets its own filter chain and route table",
-		g.Namespace, g.Name, strings.Join(s.hosts, ", "), port, s.proxy, what, who)
+		g.Namespace, g.Name, strings.Join(s.hosts, ", "), port, proxy, what, who)
 	f.Symptom = "browsers (HTTP/2) reuse the connection opened for one of these hosts for the others, since the certificate is valid for them: the request reaches the wrong route table and the gateway answers HTTP 404 (response flag NR), intermittently, depending on which host was opened first; curl works"
 	hosts := strings.Join(allHosts, ", ")
 	if len(allHosts) > 6 {
