@@ -20,7 +20,7 @@ var ConflictingVirtualServiceHosts = &rules.Rule{
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo, else the mesh config's defaultVirtualServiceExportTo, else every namespace; when the mesh config is not in the input, a VirtualService without exportTo counts only for its own namespace, which holds under any default), and skips pairs whose routes match disjoint ports.",
+		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo, else the mesh config's defaultVirtualServiceExportTo, else every namespace; when the mesh config is not in the input, a VirtualService without exportTo counts only for its own namespace, which holds under any default), and skips pairs whose routes match disjoint ports, and pairs where one is exported only to its own namespace and the other is not (Istio prefers the namespace-local one there: a deliberate override).",
 		Symptom:   "The routes of one VirtualService (subsets, retries, timeouts, fault injection, header matches) have no effect for sidecar clients; which one is ignored depends on creation time, so it can flip after a re-create or differ between namespaces. istioctl analyze reports IST0109.",
 		Fix:       "Merge the routes into one VirtualService per host (order the http routes from most to least specific), or split the host's routing with delegate VirtualServices, or restrict each with exportTo so that no namespace sees both.",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews-canary\nspec:\n  hosts: [reviews]\n  http:\n  - match:\n    - headers: {x-canary: {exact: \"1\"}}\n    route:\n    - destination: {host: reviews, subset: v2}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n",
@@ -60,6 +60,12 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 			}
 			common := commonVisibility(m, a, b)
 			if common == "" || disjointPorts(a, b) {
+				continue
+			}
+			// A VirtualService exported only to its own namespace takes
+			// precedence there over a public one: a deliberate, local
+			// override, not a collision.
+			if private(m, a) != private(m, b) {
 				continue
 			}
 			f := rules.At(b.Object, "spec", "hosts", hostIdx)
@@ -107,6 +113,13 @@ func sharedHost(a, b *mesh.VirtualService) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// private reports a VirtualService exported (explicitly or by the mesh
+// default) to its own namespace only.
+func private(m *mesh.Model, vs *mesh.VirtualService) bool {
+	set, all, assumed := m.VirtualServiceVisibility(vs)
+	return !all && !assumed && len(set) == 1 && set[vs.Namespace]
 }
 
 // commonVisibility names a namespace (or "every namespace") where both
