@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
@@ -71,6 +72,11 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 	if len(res.Findings) == 0 {
 		ew.printf("No problems found in %d objects from %s.\n", s.Objects, files(s.Files))
 	} else {
+		// Many findings: an overview by rule first, most frequent first,
+		// so a large cluster's report starts with what dominates it.
+		if len(res.Findings) > 20 {
+			ew.printf("%sby rule: %s%s\n", c.dim, byRule(res.Findings), c.reset)
+		}
 		ew.printf("%s, %s, %s in %d objects from %s", plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), s.Objects, files(s.Files))
 		if s.Suppressed > 0 {
 			ew.printf(" (%d suppressed)", s.Suppressed)
@@ -78,6 +84,29 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 		ew.printf(".\n")
 	}
 	return ew.err
+}
+
+// byRule counts findings per rule: "mtls-mode-conflict 12, subset-not-found 3".
+func byRule(fs []finding.Finding) string {
+	count := map[string]int{}
+	var rules []string
+	for _, f := range fs {
+		if count[f.Rule] == 0 {
+			rules = append(rules, f.Rule)
+		}
+		count[f.Rule]++
+	}
+	sort.SliceStable(rules, func(i, j int) bool {
+		if count[rules[i]] != count[rules[j]] {
+			return count[rules[i]] > count[rules[j]]
+		}
+		return rules[i] < rules[j]
+	})
+	parts := make([]string, len(rules))
+	for i, r := range rules {
+		parts[i] = fmt.Sprintf("%s %d", r, count[r])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sevColor(c palette, s finding.Severity) string {
