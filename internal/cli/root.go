@@ -14,7 +14,7 @@ import (
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=…".
-var Version = "0.1.0-dev"
+var Version = "0.2.0-dev"
 
 // Exit codes: usable as a CI gate.
 const (
