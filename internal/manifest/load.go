@@ -486,6 +486,19 @@ func templateHint(data []byte, out *decoded) {
 	}
 }
 
+// manifestLike reports a mapping with a key that only Kubernetes objects
+// have, whatever its case ("Kind", "apiversion", "metadata"): a manifest
+// with a typo, to be reported, not skipped as a data file.
+func manifestLike(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch strings.ToLower(n.Content[i].Value) {
+		case "apiversion", "kind", "metadata":
+			return true
+		}
+	}
+	return false
+}
+
 func shiftLines(n *yaml.Node, by, depth int) {
 	if n == nil || depth > maxDepth {
 		return
@@ -519,7 +532,13 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 	}
 	o := &Object{APIVersion: str("apiVersion"), Kind: str("kind"), Name: str("metadata", "name"), Namespace: str("metadata", "namespace"), File: file, Line: n.Line, src: src, item: item}
 	if o.Kind == "" {
-		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: "document has no kind", notObject: o.APIVersion == ""})
+		msg := "document has no kind"
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k != "kind" && strings.EqualFold(k, "kind") {
+				msg += fmt.Sprintf(" (it has %q: keys are case-sensitive)", k)
+			}
+		}
+		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Message: msg, notObject: o.APIVersion == "" && !manifestLike(n)})
 		return
 	}
 	if _, items := lookup(n, "items"); items != nil && strings.HasSuffix(o.Kind, "List") {

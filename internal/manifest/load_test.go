@@ -193,6 +193,7 @@ func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
 	values := write("app/spire-values.yaml", "# values for the spire chart\n---\nglobal:\n  spire: {trustDomain: example.org}\n")
 	pkg := write("app/package.json", `{"name": "ratings", "version": "1.0.0"}`)
 	mixed := write("app/mixed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\nmetadata: {name: x}\n")
+	typo := write("app/typo.yaml", "apiversion: v1\nKind: Service\nmetadata: {name: s2}\n")
 	write("overlay/kustomization.yaml", "resources: [../app]\npatches:\n- path: replicas.yaml\n- patch: |-\n    - op: replace\npatchesStrategicMerge: [probe.yaml]\n")
 	write("overlay/replicas.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n")
 	write("overlay/probe.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: web, readinessProbe: {httpGet: {path: /ready, port: 8080}}}]\n")
@@ -209,8 +210,8 @@ func TestWalkSkipsWhatIsNotManifests(t *testing.T) {
 	if strings.Join(skipped, " ") != strings.Join(want, " ") {
 		t.Errorf("skipped %v, want %v", skipped, want)
 	}
-	if len(res.Objects) != 3 || len(res.Problems) != 1 || res.Problems[0].Pos.File != mixed || res.Problems[0].Pos.Line != 5 {
-		t.Errorf("objects=%d problems=%+v: want the Service and two ConfigMaps, and mixed.yaml:5 reported", len(res.Objects), res.Problems)
+	if len(res.Objects) != 3 || len(res.Problems) != 2 || res.Problems[0].Pos.File != mixed || res.Problems[0].Pos.Line != 5 || res.Problems[1].Pos.File != typo {
+		t.Errorf("objects=%d problems=%+v: want the Service and two ConfigMaps, and mixed.yaml:5 and typo.yaml reported", len(res.Objects), res.Problems)
 	}
 
 	// Named, a file is judged whatever it holds.
