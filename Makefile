@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test demo docs fmt vet lint fuzz bench gobench
+.PHONY: all build test race demo docs fmt vet lint fuzz bench gobench
 
 all: build test
 
@@ -15,6 +15,11 @@ build:
 test:
 	@assets=$$(hack/kube-assets.sh) || { echo "make test: hack/kube-assets.sh failed to build etcd/kube-apiserver" >&2; exit 1; }; \
 	KUBEBUILDER_ASSETS="$$assets" $(GO) test ./...
+
+# The concurrent parts (parallel decoding, model precomputation, rules
+# side by side) under the race detector.
+race:
+	$(GO) test -race ./internal/manifest ./internal/mesh ./internal/rules/... ./internal/catalog ./internal/analysis
 
 demo:
 	$(GO) run ./cmd/meshdoctor analyze ./examples
