@@ -11,7 +11,7 @@ build:
 
 # Every test: unit, rule testdata, golden outputs, examples, docs freshness.
 # The internal/cluster tests run a real etcd + kube-apiserver: built from
-# source once by hack/kube-assets.sh (cached; 15-25 min cold).
+# source once by hack/kube-assets.sh (cached; 7-25 min cold).
 test:
 	@assets=$$(hack/kube-assets.sh) || { echo "make test: hack/kube-assets.sh failed to build etcd/kube-apiserver" >&2; exit 1; }; \
 	KUBEBUILDER_ASSETS="$$assets" $(GO) test ./...
