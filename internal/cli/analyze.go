@@ -17,6 +17,7 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/catalog"
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/report"
 )
 
@@ -26,6 +27,7 @@ type analyzeFlags struct {
 	ignore       []string
 	meshConfig   string
 	istioVersion string
+	upgradeTo    string
 	noColor      bool
 	cpuProfile   string
 	memProfile   string
@@ -75,6 +77,7 @@ analyzed.`,
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "silence a rule: RULE or RULE=Kind/namespace/name (repeatable)")
 	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
 	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version to check against (default: from istiod's image in the input)")
+	fl.StringVar(&f.upgradeTo, "upgrade-to", "", "analyze as if istiod ran this version; findings the current version also has are marked pre-existing (--only-new drops them)")
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for bug reports)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file (for bug reports)")
@@ -82,7 +85,7 @@ analyzed.`,
 	fl.BoolVar(&f.kubeOverlay, "kube", false, "analyze the live cluster with the given files applied on top (what if I apply this?)")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
 	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read the TLS Secrets Gateways and DestinationRules reference")
-	fl.BoolVar(&f.onlyNew, "only-new", false, "with --kube: drop findings the cluster already has (gate CI on new problems)")
+	fl.BoolVar(&f.onlyNew, "only-new", false, "with --kube or --upgrade-to: drop findings that exist without the change (gate CI on new problems)")
 	// kubectl's own flags: --kubeconfig, --context, -n, --as, --request-timeout…
 	f.kube.AddFlags(fl)
 	// One -n for both modes: for files it places objects without a
@@ -147,8 +150,17 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 		opts.Mesh.MeshConfig = b
 	}
-	if f.onlyNew && (!f.kubeOverlay || len(args) == 0) {
-		return usageErr("--only-new needs --kube and files: it keeps the findings applying them would add")
+	if f.onlyNew && f.upgradeTo == "" && (!f.kubeOverlay || len(args) == 0) {
+		return usageErr("--only-new needs --kube and files, or --upgrade-to: it keeps the findings the change would add")
+	}
+	// With --upgrade-to, the run that is reported uses the target version
+	// and the baseline the current one.
+	target := opts
+	if f.upgradeTo != "" {
+		if _, ok := mesh.ParseVersion(f.upgradeTo); !ok {
+			return usageErr("--upgrade-to: %q is not a version (want e.g. 1.22.2)", f.upgradeTo)
+		}
+		target.Mesh.IstioVersion, target.Mesh.IstioVersionFlag = f.upgradeTo, "--upgrade-to"
 	}
 	namespace := ""
 	if f.kube.Namespace != nil {
@@ -167,10 +179,15 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		if len(loaded.Objects) == 0 && len(loaded.Problems) == 0 {
 			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
 		}
-		res = analysis.Run(loaded, opts)
+		res = analysis.Run(loaded, target)
+		if f.upgradeTo != "" {
+			if err := markUpgrade(res, analysis.Run(loaded, opts), f); err != nil {
+				return err
+			}
+		}
 	} else {
 		var err error
-		if res, err = analyzeCluster(ctx, streams, f, args, namespaceSet, opts); err != nil {
+		if res, err = analyzeCluster(ctx, streams, f, args, namespaceSet, target, opts); err != nil {
 			return err
 		}
 	}
@@ -186,6 +203,20 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	}
 	if failOn > 0 && res.Worst() >= failOn {
 		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// markUpgrade marks what the current version already has as pre-existing,
+// so an upgrade's report shows what the upgrade would add. The current
+// version must be known: comparing with an assumed one means nothing.
+func markUpgrade(res, current *analysis.Result, f analyzeFlags) error {
+	if !current.Model.Istio.VersionKnown {
+		return usageErr("--upgrade-to needs the current Istio version: include istiod (or the gateway deployments) in the input, or pass --istio-version")
+	}
+	analysis.MarkPreExisting(res, current)
+	if f.onlyNew {
+		res.DropPreExisting()
 	}
 	return nil
 }

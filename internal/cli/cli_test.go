@@ -186,3 +186,46 @@ func TestKubectlPluginName(t *testing.T) {
 		t.Errorf("plugin usage line missing:\n%s", out)
 	}
 }
+
+// TestUpgradeTo: the seed-000 configuration at Istio 1.20 is clean; checked
+// for an upgrade to 1.22 it gets the auto-SNI finding, marked as new; an
+// upgrade within 1.20 adds nothing; without a current version to compare
+// with, --upgrade-to refuses (exit 2).
+func TestUpgradeTo(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"istio-system.yaml", "mdm.yaml"} {
+		data, err := os.ReadFile(filepath.Join("../../examples/000-auto-sni-upgrade", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strings.NewReplacer("pilot:1.22.2", "pilot:1.20.6", "proxyv2:1.22.2", "proxyv2:1.20.6").Replace(string(data))
+		old = strings.ReplaceAll(old, "# want:", "# was:")
+		os.WriteFile(filepath.Join(dir, name), []byte(old), 0o644)
+	}
+	if code, out, _ := run(t, "", nil, "analyze", "--no-color", dir); code != ExitOK {
+		t.Fatalf("1.20 must be clean: exit %d\n%s", code, out)
+	}
+	code, out, _ := run(t, "", nil, "analyze", "--upgrade-to", "1.22.2", "--only-new", "-o", "json", dir)
+	var res struct {
+		Findings []struct {
+			Rule, Message string
+			PreExisting   bool `json:"preExisting"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitFindings || len(res.Findings) != 1 || res.Findings[0].Rule != "auto-sni-san-mismatch" || res.Findings[0].PreExisting ||
+		!strings.Contains(res.Findings[0].Message, "on by default in Istio 1.22 (--upgrade-to)") {
+		t.Errorf("upgrade to 1.22: exit %d %+v", code, res.Findings)
+	}
+	if code, out, _ := run(t, "", nil, "analyze", "--upgrade-to", "1.20.8", "--only-new", dir); code != ExitOK {
+		t.Errorf("patch upgrade must add nothing: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := run(t, brokenVS, nil, "analyze", "--upgrade-to", "1.22.2", "-"); code != ExitUsage || !strings.Contains(errOut, "needs the current Istio version") {
+		t.Errorf("no current version: exit %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--upgrade-to", "latest", "-"); code != ExitUsage {
+		t.Errorf("a non-version: exit %d", code)
+	}
+}

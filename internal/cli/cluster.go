@@ -21,7 +21,10 @@ const requestTimeout = 60 * time.Second
 
 // analyzeCluster reads the live cluster (and, with --kube, overlays the
 // files in args) and analyzes it.
-func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool, opts analysis.Options) (*analysis.Result, error) {
+// analyzeCluster analyzes the live cluster (with files applied when args
+// are given) under opts; current is the baseline's options (they differ
+// with --upgrade-to).
+func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool, opts, current analysis.Options) (*analysis.Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -73,7 +76,13 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 			}
 			return nil, usageErr("no resources meshdoctor analyzes in %s at %s", where, live.Host)
 		}
-		return analysis.Run(live.Result, opts), nil
+		res := analysis.Run(live.Result, opts)
+		if f.upgradeTo != "" {
+			if err := markUpgrade(res, analysis.Run(live.Result, current), f); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
 	}
 	// Files without a namespace land where kubectl apply would put them:
 	// -n, else the context's namespace.
@@ -88,7 +97,8 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		return nil, usageErr("%v", err)
 	}
 	res := analysis.Run(cluster.Overlay(live.Result, files), opts)
-	baseline := analysis.Run(live.Result, opts)
+	// The cluster as it is, at the version it runs.
+	baseline := analysis.Run(live.Result, current)
 	analysis.MarkPreExisting(res, baseline)
 	if f.onlyNew {
 		res.DropPreExisting()

@@ -252,7 +252,10 @@ func PodRevision(w *Workload) string {
 	return w.Labels["istio.io/rev"]
 }
 
-func (m *Model) readIstio(override string) IstioInfo {
+func (m *Model) readIstio(override, flag string) IstioInfo {
+	if flag == "" {
+		flag = "--istio-version"
+	}
 	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input; set --istio-version)", Env: map[string]string{}}
 	for _, w := range m.Workloads {
 		c, ok := isIstiod(w)
@@ -323,7 +326,7 @@ func (m *Model) readIstio(override string) IstioInfo {
 		}
 	}
 	if v, ok := ParseVersion(override); ok {
-		info.Version, info.VersionKnown, info.VersionSource = v, true, "--istio-version"
+		info.Version, info.VersionKnown, info.VersionSource = v, true, flag
 	}
 	return info
 }

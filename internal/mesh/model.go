@@ -24,8 +24,11 @@ import (
 
 // Options carry what the input cannot say about the cluster.
 type Options struct {
-	// IstioVersion overrides the version read from istiod's image.
-	IstioVersion string
+	// IstioVersion overrides the version read from istiod's image;
+	// IstioVersionFlag names where it came from, for messages (default
+	// "--istio-version").
+	IstioVersion     string
+	IstioVersionFlag string
 	// MeshConfig is a MeshConfig YAML (or the istio ConfigMap) given on
 	// the command line; it wins over one found in the input.
 	MeshConfig []byte
@@ -332,7 +335,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		m.Workloads = append(m.Workloads, p)
 	}
 	m.Mesh = m.readMeshConfig(opts.MeshConfig)
-	m.Istio = m.readIstio(opts.IstioVersion)
+	m.Istio = m.readIstio(opts.IstioVersion, opts.IstioVersionFlag)
 	m.precompute()
 	return m
 }
