@@ -480,3 +480,32 @@ spec:
 		t.Errorf("-A must not fall back to one namespace:\n%s", out)
 	}
 }
+
+// TestUpgradeToLive: --upgrade-to against the cluster marks everything the
+// running version already reports as pre-existing; a patch upgrade adds
+// nothing, so --only-new leaves nothing.
+func TestUpgradeToLive(t *testing.T) {
+	requireAPIServer(t)
+	kc := adminKubeconfig(t)
+	code, out, errOut := runCLI(t, "analyze", "--kubeconfig", kc, "--upgrade-to", "1.22.9", "-o", "json")
+	var res struct {
+		Findings []struct {
+			Rule        string
+			PreExisting bool `json:"preExisting"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v", code, errOut, err)
+	}
+	if len(res.Findings) == 0 {
+		t.Fatal("the examples in the cluster have findings")
+	}
+	for _, f := range res.Findings {
+		if !f.PreExisting {
+			t.Errorf("a patch upgrade from 1.22.2 must add nothing, got new %s", f.Rule)
+		}
+	}
+	if code, out, errOut := runCLI(t, "analyze", "--kubeconfig", kc, "--upgrade-to", "1.22.9", "--only-new"); code != cli.ExitOK {
+		t.Errorf("--only-new: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
