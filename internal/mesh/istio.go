@@ -225,6 +225,9 @@ type ControlPlane struct {
 	Revision string
 	Version  Version
 	Image    string
+	// UpgradedFrom is the image's version when an upgrade is simulated
+	// (--upgrade-to): Version is then the version after it.
+	UpgradedFrom *Version
 }
 
 // isIstiod finds the discovery container of an istiod Deployment.
@@ -327,6 +330,14 @@ func (m *Model) readIstio(override, flag string) IstioInfo {
 	}
 	if v, ok := ParseVersion(override); ok {
 		info.Version, info.VersionKnown, info.VersionSource = v, true, flag
+		// An upgrade (rather than a correction of what the input says)
+		// moves every istiod in place to the new version.
+		if flag == "--upgrade-to" {
+			for i := range info.ControlPlanes {
+				from := info.ControlPlanes[i].Version
+				info.ControlPlanes[i].Version, info.ControlPlanes[i].UpgradedFrom = v, &from
+			}
+		}
 	}
 	return info
 }

@@ -50,6 +50,9 @@ func controlPlaneFor(cps []mesh.ControlPlane, w *mesh.Workload) *mesh.ControlPla
 	return &cps[0]
 }
 
+// nextMinor is the first release of the minor after v ("1.21").
+func nextMinor(v mesh.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor+1) }
+
 // skew describes why v is unsupported with control plane cp, or "".
 func skew(v, cp mesh.Version) string {
 	switch {
@@ -125,12 +128,18 @@ func runProxyVersionSkew(p *rules.Pass) {
 				sort.Strings(b.pods)
 				subject = fmt.Sprintf("%d pods of %s %s/%s run istio-proxy %s (%s)", len(b.pods), w.Kind, w.Namespace, w.Name, b.version, strings.Join(b.pods, ", "))
 			}
-			f.Message = fmt.Sprintf("%s, but istiod Deployment %s/%s (revision %s) is %s (image %s): %s",
-				subject, b.cp.Workload.Namespace, b.cp.Workload.Name, b.cp.Revision, b.cp.Version, b.cp.Image, b.why)
+			is := fmt.Sprintf("is %s (image %s)", b.cp.Version, b.cp.Image)
+			if b.cp.UpgradedFrom != nil {
+				is = fmt.Sprintf("will be %s after the upgrade (--upgrade-to; now image %s), while running proxies keep their version until their pods are re-created", b.cp.Version, b.cp.Image)
+			}
+			f.Message = fmt.Sprintf("%s, but istiod Deployment %s/%s (revision %s) %s: %s",
+				subject, b.cp.Workload.Namespace, b.cp.Workload.Name, b.cp.Revision, is, b.why)
 			f.Symptom = "these proxies may reject or half-apply istiod's configuration: pods not ready, missing listeners or endpoints (istioctl proxy-status: STALE), TLS failures such as CERTIFICATE_VERIFY_FAILED"
 			f.Fix = fmt.Sprintf("bring istiod and the proxies within one minor version, istiod first: upgrade istiod (a canary revision) to %s or newer, then restart the workloads (kubectl rollout restart %s/%s -n %s) so they get its proxy",
 				b.version, strings.ToLower(w.Kind), w.Name, w.Namespace)
-			if strings.HasPrefix(b.why, "newer") {
+			if b.cp.UpgradedFrom != nil {
+				f.Fix = fmt.Sprintf("upgrade one minor version at a time (%s first) and bring the proxies along after each step: restart injected workloads (kubectl rollout restart), and update pinned proxyv2 images such as this one's; or upgrade with a canary revision (istio.io/rev) and move namespaces over", nextMinor(*b.cp.UpgradedFrom))
+			} else if strings.HasPrefix(b.why, "newer") {
 				f.Fix = fmt.Sprintf("upgrade istiod to %s before the proxies (or pin this workload's proxy back to %s); use a canary revision (istio.io/rev) for the new version", b.version, b.cp.Version.MinorString())
 			}
 			p.Report(f)
