@@ -66,7 +66,8 @@ analyzed.`,
   meshdoctor analyze --fail-on warning --ignore gke-health-check-default-path ./k8s
   meshdoctor analyze                               # the current kubeconfig context
   meshdoctor analyze -n shop --context prod
-  meshdoctor analyze --kube --only-new ./changes/  # what would applying this break?`,
+  meshdoctor analyze --kube --only-new ./changes/  # what would applying this break?
+  meshdoctor analyze --upgrade-to 1.22.2 --only-new  # what would upgrading istiod break?`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd.Context(), streams, f, args, cmd.Flags().Changed("namespace"))
 		},
