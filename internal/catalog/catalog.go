@@ -18,7 +18,7 @@ var all = func() []*rules.Rule {
 		rs = append(rs, area...)
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Code < rs[j].Code })
-	return append([]*rules.Rule{rules.InvalidManifest, rules.InternalError, rules.PartialAccess}, rs...)
+	return append([]*rules.Rule{rules.InvalidManifest, rules.InternalError, rules.PartialAccess, rules.RolloutOrder}, rs...)
 }()
 
 // All returns every rule, built-in findings first, then by code.

@@ -509,3 +509,113 @@ func TestUpgradeToLive(t *testing.T) {
 		t.Errorf("--only-new: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 }
+
+// TestRolloutOrder: a change that adds a subset and the route to it (or
+// removes both) is healthy when finished but not while proxies receive it
+// in parts; --kube reports the order to apply it in.
+func TestRolloutOrder(t *testing.T) {
+	requireAPIServer(t)
+	ns := testPrefix + "rollout"
+	apply(t, k8sClient, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: `+ns+`}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: `+ns+`}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: `+ns+`}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: `+ns+`}
+spec:
+  host: ratings
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: `+ns+`}
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination: {host: ratings, subset: v2}
+`)
+	// Adds reviews v2 and routes to it; drops ratings v2 and the route.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "change.yaml"), []byte(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v2}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings}
+spec:
+  host: ratings
+  subsets:
+  - {name: v1, labels: {version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination: {host: ratings, subset: v1}
+`), 0o644)
+	kc := adminKubeconfig(t)
+	code, out, errOut := runCLI(t, "analyze", "--kubeconfig", kc, "-n", ns, "--kube", "--only-new", "-o", "json", dir)
+	var res struct {
+		Findings []struct {
+			Rule, Message, Fix string
+			Resource           struct{ Kind, Namespace, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v", code, errOut, err)
+	}
+	got := map[string]string{}
+	for _, f := range res.Findings {
+		if f.Rule != "rollout-order" {
+			t.Errorf("only the rollout is a problem, got %s on %s: %s", f.Rule, f.Resource.Name, f.Message)
+			continue
+		}
+		got[f.Resource.Name] = f.Fix
+	}
+	if !strings.Contains(got["reviews"], "apply DestinationRule "+ns+"/reviews first") {
+		t.Errorf("adding a subset: apply the DestinationRule first; got %q", got["reviews"])
+	}
+	if !strings.Contains(got["ratings"], "apply the change to VirtualService "+ns+"/ratings first") || !strings.HasSuffix(got["ratings"], "then apply DestinationRule "+ns+"/ratings") {
+		t.Errorf("removing a subset: apply the VirtualService first; got %q", got["ratings"])
+	}
+}

@@ -97,6 +97,23 @@ var (
 		},
 		Since: "0.1.0",
 	}
+	// RolloutOrder comes from --kube with files: the change is analyzed
+	// as if applied in parts, in the order proxies may receive them.
+	RolloutOrder = &Rule{
+		Code: "MD1021", Name: "rollout-order", Severity: finding.Warning, Area: "traffic",
+		Summary: "Applied together, a change can reach the proxies in an order that routes to a subset before its DestinationRule defines it (or after it removed it).",
+		Doc: Doc{
+			Mechanism: "Istio pushes each resource to the proxies as it arrives, so applying a VirtualService and the DestinationRule that defines its new subset in one kubectl apply still lets some proxies get the route first; removing a subset and the route to it in one change can likewise drop the subset first. Either way the route points at an Envoy cluster that does not exist yet (or any more). With --kube and files, meshdoctor analyzes the cluster with only the route changes applied and with only the DestinationRule changes applied, and reports the missing subsets that neither the cluster today nor the finished change has: they exist only during the rollout.",
+			Symptom:   "For seconds after the apply, until every proxy has both resources, requests on that route fail with HTTP 503 and response flag NC (no cluster); the final state is healthy, so the errors are hard to explain afterwards.",
+			Fix:       "Make before break. When adding a subset, apply the DestinationRule first, wait until istioctl proxy-status shows it synced, then apply the VirtualService; when removing one, apply the VirtualService first, then the DestinationRule.",
+			Before:    "# one kubectl apply -f change/ with both:\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\nspec:\n  host: reviews\n  subsets:\n  - {name: v1, labels: {version: v1}}\n  - {name: v2, labels: {version: v2}}   # new\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v2}   # new\n",
+			After:     "kubectl apply -f change/destinationrule.yaml   # first\nistioctl proxy-status                           # wait until SYNCED\nkubectl apply -f change/virtualservice.yaml\n",
+			Sources: []string{
+				"https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes",
+			},
+		},
+		Since: "0.2.0",
+	}
 	PartialAccess = &Rule{
 		Code: "MD0003", Name: "partial-access", Severity: finding.Warning, Area: "input",
 		Summary: "The credentials may not list a kind on the live cluster; rules that read it see less.",
