@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -52,12 +53,13 @@ func rolloutHazards(live, change *manifest.Result, overlay func(live, files *man
 			drsByHost[dr.Host] = append(drsByHost[dr.Host], "DestinationRule "+dr.Namespace+"/"+dr.Name)
 		}
 	}
+	vsByRef := map[manifest.Ref]*mesh.VirtualService{}
+	for _, vs := range after.Model.VirtualServices {
+		vsByRef[vs.Ref()] = vs
+	}
 	rulesFor := func(ref manifest.Ref) string {
 		var names []string
-		for _, vs := range after.Model.VirtualServices {
-			if vs.Ref() != ref {
-				continue
-			}
+		if vs := vsByRef[ref]; vs != nil {
 			for _, d := range after.Model.Destinations(vs) {
 				if d.Destination.Subset == "" {
 					continue
