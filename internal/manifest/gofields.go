@@ -83,12 +83,14 @@ func unknownGoFields(n *yaml.Node, t reflect.Type, path string, depth int) []unk
 // by this version.
 const kubernetesAPI = "1.37"
 
-// strictVersions are the API versions whose Go types meshdoctor decodes
-// into exactly (older versions, such as extensions/v1beta1 Ingress, decode
-// into the newer type and would show false unknown fields).
+// strictVersions are the built-in API versions whose Go types meshdoctor
+// decodes into exactly (older versions, such as extensions/v1beta1
+// Ingress, decode into the newer type and would show false unknown
+// fields). Gateway API is left out: its CRDs are installed separately and
+// may be newer than the types meshdoctor is built with.
 var strictVersions = map[string]bool{
 	"v1": true, "apps/v1": true, "batch/v1": true, "discovery.k8s.io/v1": true,
-	"networking.k8s.io/v1": true, "gateway.networking.k8s.io/v1": true,
+	"networking.k8s.io/v1": true,
 }
 
 // checksGoFields tells whether o's fields are checked against its Go type.
