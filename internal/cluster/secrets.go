@@ -94,10 +94,7 @@ func credentialRefs(objs []*manifest.Object) []secretRef {
 	m := mesh.Build(objs, mesh.Options{})
 	gatewayNS := map[string]bool{}
 	for _, g := range m.Gateways {
-		nss, _ := m.CredentialNamespaces(g)
-		if len(nss) == 0 {
-			nss = []string{g.Namespace}
-		}
+		nss, _ := m.SecretNamespaces(g)
 		for _, ns := range nss {
 			gatewayNS[ns] = true
 			for _, c := range mesh.GatewayCredentials(g) {

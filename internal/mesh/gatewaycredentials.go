@@ -108,3 +108,14 @@ func (m *Model) CredentialNamespaces(g *Gateway) ([]string, []*Workload) {
 	sort.Strings(out)
 	return out, ws
 }
+
+// SecretNamespaces is where to look for g's credential Secrets: the
+// namespaces of its gateway workloads, or, when none is in the input, the
+// Gateway's own namespace (where gateways deployed per namespace keep
+// them); guessed says it is that assumption.
+func (m *Model) SecretNamespaces(g *Gateway) (namespaces []string, guessed bool) {
+	if nss, _ := m.CredentialNamespaces(g); len(nss) > 0 {
+		return nss, false
+	}
+	return []string{g.Namespace}, true
+}

@@ -64,11 +64,12 @@ func runGatewaySharedCertificate(p *rules.Pass) {
 			continue
 		}
 		proxies[g] = gp
+		secretNS, _ := m.SecretNamespaces(g)
 		for _, ref := range mesh.GatewayCredentials(g) {
 			if ref.CAOnly || !strings.EqualFold(ref.Server.GetPort().GetProtocol(), "HTTPS") {
 				continue
 			}
-			cert, leaf := certIdentity(m, g, ref)
+			cert, leaf := certIdentity(m, secretNS, ref)
 			s := sharedServer{ref: ref, hosts: mesh.ServerHosts(ref.Server), leaf: leaf}
 			// A certificate that covers none of the server's hosts is
 			// never reused for them (gateway-certificate-invalid speaks).
@@ -194,11 +195,7 @@ func sharedProxy(a, b gatewayProxies) (bool, string) {
 // fingerprint when its Secret is in the input (so different Secrets with
 // the same certificate match), else the Secret's name, which names one
 // Secret for one set of gateway proxies.
-func certIdentity(m *mesh.Model, g *mesh.Gateway, ref mesh.CredentialRef) (string, *x509.Certificate) {
-	namespaces, _ := m.CredentialNamespaces(g)
-	if len(namespaces) == 0 {
-		namespaces = []string{g.Namespace}
-	}
+func certIdentity(m *mesh.Model, namespaces []string, ref mesh.CredentialRef) (string, *x509.Certificate) {
 	for _, ns := range namespaces {
 		s := m.SecretIn(ns, ref.Name)
 		if s == nil {

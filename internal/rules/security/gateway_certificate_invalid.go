@@ -49,11 +49,7 @@ func runGatewayCertificateInvalid(p *rules.Pass) {
 		if len(refs) == 0 {
 			continue
 		}
-		namespaces, _ := m.CredentialNamespaces(g)
-		guessed := false
-		if len(namespaces) == 0 {
-			namespaces, guessed = []string{g.Namespace}, true
-		}
+		namespaces, guessed := m.SecretNamespaces(g)
 		for _, ref := range refs {
 			if ref.CAOnly {
 				continue
