@@ -75,7 +75,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(found) > 1 || (len(found) == 1 && found[0] != p) {
+		if len(found) != 1 || found[0] != p { // p is a directory
 			for _, f := range found {
 				walked[f] = true
 			}
@@ -286,20 +286,20 @@ func (d *decoder) finish(res *Result, walked map[string]bool) {
 	d.wg.Wait()
 	// A walked file stays a candidate while every document that produced
 	// anything is a non-object; comment-only documents prove nothing.
-	notManifest := map[string]bool{}
+	dataOnly := map[string]bool{}
 	for i := 0; i < d.seq; i++ {
 		r := d.results[i]
 		if !walked[r.file] || (len(r.objects) == 0 && len(r.problems) == 0) {
 			continue
 		}
-		if v, seen := notManifest[r.file]; seen && !v {
+		if v, seen := dataOnly[r.file]; seen && !v {
 			continue
 		}
-		notManifest[r.file] = len(r.objects) == 0 && allNotObject(r.problems)
+		dataOnly[r.file] = len(r.objects) == 0 && allNotObject(r.problems)
 	}
 	for i := 0; i < d.seq; i++ {
 		r := d.results[i]
-		if notManifest[r.file] {
+		if dataOnly[r.file] {
 			continue
 		}
 		res.Objects = append(res.Objects, r.objects...)
@@ -309,7 +309,7 @@ func (d *decoder) finish(res *Result, walked map[string]bool) {
 		}
 	}
 	var skipped []string
-	for f, skip := range notManifest {
+	for f, skip := range dataOnly {
 		if skip {
 			skipped = append(skipped, f)
 		}
@@ -633,23 +633,15 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 	}
 	if checksGoFields(o, k) {
 		for _, u := range unknownGoFields(n, reflect.TypeOf(typedObj), "", 0) {
-			hint := "misspelled, wrongly capitalized or at the wrong level?"
-			if u.suggest != "" {
-				hint = "did you mean " + u.suggest + "?"
-			}
 			out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
-				Message: fmt.Sprintf("%s %s: unknown field %s in the Kubernetes %s API (%s): the API server drops it; kubectl apply, strict by default, rejects the whole object, while Helm and controllers only get a warning", o.Kind, nsName(o), u.path, kubernetesAPI, hint)})
+				Message: fmt.Sprintf("%s %s: unknown field %s in the Kubernetes %s API (%s): the API server drops it; kubectl apply, strict by default, rejects the whole object, while Helm and controllers only get a warning", o.Kind, nsName(o), u.path, kubernetesAPI, u.hint("misspelled, wrongly capitalized or at the wrong level?"))})
 		}
 	}
 	if k.spec != nil {
 		if _, spec := lookup(n, "spec"); spec != nil {
 			for _, u := range unknownFields(spec, k.spec(typedObj).Descriptor(), "spec", 0) {
-				hint := "misspelled or at the wrong level?"
-				if u.suggest != "" {
-					hint = "did you mean " + u.suggest + "?"
-				}
 				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
-					Message: fmt.Sprintf("%s %s/%s: unknown field %s: Istio ignores it (%s)", o.Kind, o.Namespace, o.Name, u.path, hint)})
+					Message: fmt.Sprintf("%s %s/%s: unknown field %s: Istio ignores it (%s)", o.Kind, o.Namespace, o.Name, u.path, u.hint("misspelled or at the wrong level?"))})
 			}
 		}
 	}

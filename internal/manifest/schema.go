@@ -15,6 +15,14 @@ type unknownField struct {
 	suggest string // closest known field, if any is close
 }
 
+// hint is the message's advice: the suggestion, else otherwise.
+func (u unknownField) hint(otherwise string) string {
+	if u.suggest != "" {
+		return "did you mean " + u.suggest + "?"
+	}
+	return otherwise
+}
+
 // unknownFields walks an Istio spec against its protobuf schema. Istio's
 // JSON decoding silently drops unknown fields, which hides typos such as
 // "subsets" under a route or "sni" at the wrong level; the API server would

@@ -1,8 +1,9 @@
 package mesh
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
 )
 
 // CNIState says whether injected pods get their traffic redirection from
@@ -12,14 +13,6 @@ import (
 type CNIState struct {
 	On, Known bool
 	Why       string
-}
-
-func pathStrings(path []any) []string {
-	out := make([]string, len(path))
-	for i, p := range path {
-		out[i] = fmt.Sprint(p)
-	}
-	return out
 }
 
 // IstioCNI decides the CNI state from everything the input offers, in order
@@ -56,7 +49,7 @@ func (m *Model) IstioCNI() CNIState {
 		}
 		for _, path := range [][]any{{"spec", "values", "istio_cni", "enabled"}, {"spec", "values", "pilot", "cni", "enabled"}} {
 			if v, _ := o.Field(path...); v == "true" {
-				return CNIState{On: true, Known: true, Why: "IstioOperator " + o.Namespace + "/" + o.Name + " sets " + strings.Join(pathStrings(path[1:]), ".") + ": true"}
+				return CNIState{On: true, Known: true, Why: "IstioOperator " + o.Namespace + "/" + o.Name + " sets " + manifest.PathString(path[1:]) + ": true"}
 			}
 		}
 		if v, _ := o.Field("spec", "profile"); strings.HasPrefix(v, "ambient") {

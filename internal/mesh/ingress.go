@@ -104,15 +104,16 @@ var gkeIngressAnnotations = []string{
 }
 
 // GKEIngress reports whether the GKE Ingress controller builds a Google
-// Cloud load balancer for ing, and why. An Ingress without a class gets the
-// cluster's default IngressClass, when there is one, from the admission
-// plugin on creation; GKE then leaves it alone unless that class is GKE's. ingress-gce processes an Ingress
+// Cloud load balancer for ing, and why. ingress-gce processes an Ingress
 // whose kubernetes.io/ingress.class annotation is gce, gce-internal or
 // gce-regional-external, and one with neither the annotation nor
 // spec.ingressClassName; it ignores any spec.ingressClassName (it owns no
 // IngressClass). Without a class the input cannot tell GKE from another
 // cluster, so such an Ingress counts as GKE only when it, or one of its
-// backend Services, carries a GKE-only annotation.
+// backend Services, carries a GKE-only annotation. An Ingress without a
+// class gets the cluster's default IngressClass, when there is one, from the
+// admission plugin on creation; GKE then leaves it alone unless that class
+// is GKE's.
 // https://cloud.google.com/kubernetes-engine/docs/concepts/ingress#controller_summary
 // (ingress-gce pkg/utils IsGCEIngress).
 func (m *Model) GKEIngress(ing *Ingress, services ...*Service) (bool, string) {

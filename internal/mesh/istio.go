@@ -3,9 +3,10 @@ package mesh
 import (
 	"encoding/json"
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"strconv"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	//lint:ignore SA1019 Istio reads MeshConfig with this unmarshaler (unknown fields allowed); doing the same keeps its leniency
 	"github.com/golang/protobuf/jsonpb"
@@ -346,28 +347,35 @@ func (m *Model) readIstio(override, flag string) IstioInfo {
 // workloads, else among all workloads with an istio-proxy container of an
 // explicit image (not the injector's "auto").
 func (m *Model) proxyVersion() (Version, string, bool) {
-	var best Version
-	src, found := "", false
-	for _, gatewaysOnly := range []bool{true, false} {
-		for _, w := range m.Workloads {
-			if ok, _ := IsGatewayWorkload(w); gatewaysOnly && !ok {
+	type candidate struct {
+		v     Version
+		src   string
+		found bool
+	}
+	var gateway, all candidate // the newest of each
+	for _, w := range m.Workloads {
+		isGateway, _ := IsGatewayWorkload(w)
+		for _, c := range w.PodSpec.Containers {
+			if !strings.Contains(c.Image, "proxyv2") {
 				continue
 			}
-			for _, c := range w.PodSpec.Containers {
-				if !strings.Contains(c.Image, "proxyv2") {
-					continue
-				}
-				if v, ok := ParseVersion(ImageTag(c.Image)); ok && (!found || best.Less(v)) {
-					best, found = v, true
-					src = "image " + c.Image + " of " + w.Kind + " " + w.Namespace + "/" + w.Name
-				}
+			v, ok := ParseVersion(ImageTag(c.Image))
+			if !ok {
+				continue
+			}
+			this := candidate{v, "image " + c.Image + " of " + w.Kind + " " + w.Namespace + "/" + w.Name, true}
+			if !all.found || all.v.Less(v) {
+				all = this
+			}
+			if isGateway && (!gateway.found || gateway.v.Less(v)) {
+				gateway = this
 			}
 		}
-		if found {
-			break
-		}
 	}
-	return best, src, found
+	if gateway.found {
+		return gateway.v, gateway.src, true
+	}
+	return all.v, all.src, all.found
 }
 
 // FeatureFlag is the value an istiod feature flag has in this install and

@@ -6,12 +6,13 @@
 package mesh
 
 import (
+	"sync"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sync"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 	secapi "istio.io/api/security/v1beta1"
@@ -122,7 +123,7 @@ type VirtualService struct {
 	Spec  *istioapi.VirtualService
 	Hosts []string // FQDNs (or wildcards) in the order written
 	// destinations: Destinations' answer, found once by Build.
-	destinations *[]RouteDestination
+	destinations []RouteDestination
 }
 
 // DestinationRule is an Istio DestinationRule with its host resolved.
@@ -355,8 +356,7 @@ func (m *Model) precompute() {
 	})
 	wg.Go(func() {
 		for _, v := range m.VirtualServices {
-			ds := m.destinations(v)
-			v.destinations = &ds
+			v.destinations = m.destinationsOf(v)
 		}
 	})
 	wg.Go(func() {

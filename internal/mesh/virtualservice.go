@@ -21,14 +21,9 @@ type RouteDestination struct {
 // Destinations lists every destination of the VirtualService in the order
 // written: http routes and mirrors, then tcp, then tls. The list is shared:
 // callers must not modify it.
-func (m *Model) Destinations(v *VirtualService) []RouteDestination {
-	if v.destinations != nil {
-		return *v.destinations
-	}
-	return m.destinations(v)
-}
+func (m *Model) Destinations(v *VirtualService) []RouteDestination { return v.destinations }
 
-func (m *Model) destinations(v *VirtualService) []RouteDestination {
+func (m *Model) destinationsOf(v *VirtualService) []RouteDestination {
 	var out []RouteDestination
 	add := func(d *istioapi.Destination, proto string, i int, mirror bool, hr *istioapi.HTTPRoute, path ...any) {
 		if d == nil {
