@@ -192,10 +192,8 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		src := cs[0].backend.MTLS
 		at, path := src.Source.Object, src.Path
 		if ct.Rule != nil {
-			at, path = ct.Rule.Object, []any{"spec"}
-			if _, ok := ct.Rule.Object.ValuePos("spec", "trafficPolicy"); ok {
-				path = []any{"spec", "trafficPolicy"}
-			}
+			// Pos falls back to spec when there is no trafficPolicy.
+			at, path = ct.Rule.Object, []any{"spec", "trafficPolicy"}
 		}
 		key := fmt.Sprintf("%s|%v|%s|%d", at.Ref(), path, svc.Host, sp.Port)
 		if seen[key] {
