@@ -76,10 +76,18 @@ func rolloutHazards(live, change *manifest.Result, overlay func(live, files *man
 		}
 		return strings.Join(names, ", ")
 	}
-	known := map[key]bool{}
+	// A route already broken before or after the change is not a rollout
+	// problem. Matched by the route's field, not the message: the message
+	// lists the subsets the DestinationRule has, which differ by state.
+	type route struct {
+		rule   string
+		ref    manifest.Ref
+		origin manifest.Position
+	}
+	known := map[route]bool{}
 	for _, r := range []*Result{before, after} {
 		for _, f := range r.Findings {
-			known[key{f.Rule, f.Resource, f.Message}] = true
+			known[route{f.Rule, f.Resource, f.Origin}] = true
 		}
 	}
 	only := Options{Rules: []*rules.Rule{check}, Mesh: opts.Mesh}
@@ -93,7 +101,7 @@ func rolloutHazards(live, change *manifest.Result, overlay func(live, files *man
 		{false, Run(overlay(live, drs), only)},
 	} {
 		for _, f := range state.res.Findings {
-			if f.Rule != check.Name || known[key{f.Rule, f.Resource, f.Message}] || seen[f.Resource] {
+			if f.Rule != check.Name || known[route{f.Rule, f.Resource, f.Origin}] || seen[f.Resource] {
 				continue
 			}
 			seen[f.Resource] = true

@@ -618,4 +618,45 @@ spec:
 	if !strings.Contains(got["ratings"], "apply the change to VirtualService "+ns+"/ratings first") || !strings.HasSuffix(got["ratings"], "then apply DestinationRule "+ns+"/ratings") {
 		t.Errorf("removing a subset: apply the VirtualService first; got %q", got["ratings"])
 	}
+
+	// Negative: the DestinationRule gains a subset and the VirtualService
+	// changes, but still routes to a subset both states have; and a route
+	// to a subset missing before and after is subset-not-found, not a
+	// rollout problem.
+	os.WriteFile(filepath.Join(dir, "change.yaml"), []byte(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - timeout: 2s
+    route:
+    - destination: {host: reviews, subset: v1}
+  - route:
+    - destination: {host: reviews, subset: v9}
+`), 0o644)
+	_, out, _ = runCLI(t, "analyze", "--kubeconfig", kc, "-n", ns, "--kube", "-o", "json", dir)
+	res.Findings = nil
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	sawMissing := false
+	for _, f := range res.Findings {
+		if f.Rule == "rollout-order" {
+			t.Errorf("no rollout hazard in this change, got: %s", f.Message)
+		}
+		sawMissing = sawMissing || (f.Rule == "subset-not-found" && f.Resource.Name == "reviews")
+	}
+	if !sawMissing {
+		t.Errorf("subset v9 is missing after the change too: subset-not-found expected\n%s", out)
+	}
 }
