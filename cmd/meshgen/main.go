@@ -1,6 +1,7 @@
 // Command meshgen writes a deterministic generated mesh for benchmarks:
 //
 //	meshgen -namespaces 100 -services 125 -plant subset-not-found=5 -o /tmp/mesh
+//	meshgen -shape findings -namespaces 100 -services 125 -o /tmp/mesh
 package main
 
 import (
@@ -37,22 +38,27 @@ func main() {
 	out := flag.String("o", "", "output directory (created)")
 	flag.IntVar(&cfg.Namespaces, "namespaces", 10, "namespaces")
 	flag.IntVar(&cfg.Services, "services", 10, "services per namespace (at least 3)")
+	shape := flag.String("shape", "clean", "clean (fully wired, only the planted findings) or findings (a neglected mesh: most objects have a finding)")
 	flag.Var(plants(cfg.Plants), "plant", "RULE[=N]: plant N misconfigurations for RULE (repeatable; plantable: "+strings.Join(meshgen.Plantable(), ", ")+")")
 	flag.Parse()
-	if *out == "" || cfg.Namespaces < 1 || cfg.Services < 3 {
-		fmt.Fprintln(os.Stderr, "usage: meshgen -o DIR [-namespaces N] [-services M>=3] [-plant RULE=N]...")
+	if *out == "" || cfg.Namespaces < 1 || cfg.Services < 3 || (*shape != "clean" && *shape != "findings") {
+		fmt.Fprintln(os.Stderr, "usage: meshgen -o DIR [-shape clean|findings] [-namespaces N] [-services M>=3] [-plant RULE=N]...")
 		os.Exit(2)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	err := meshgen.Generate(cfg, func(name string) (io.WriteCloser, error) {
+	open := func(name string) (io.WriteCloser, error) {
 		return os.Create(filepath.Join(*out, name))
-	})
-	if err != nil {
+	}
+	generate, objects := meshgen.Generate, meshgen.Objects(cfg)
+	if *shape == "findings" {
+		generate, objects = meshgen.GenerateFindingsHeavy, meshgen.FindingsHeavyObjects(cfg)
+	}
+	if err := generate(cfg, open); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("%d objects in %s\n", meshgen.Objects(cfg), *out)
+	fmt.Printf("%d objects in %s\n", objects, *out)
 }

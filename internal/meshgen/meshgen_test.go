@@ -82,3 +82,36 @@ func TestUnknownPlant(t *testing.T) {
 		t.Fatal("planting an unknown rule must fail")
 	}
 }
+
+// TestFindingsHeavyMesh: the findings-heavy mesh yields exactly the
+// findings its shape plants, rule by rule, so a faster path for findings
+// (positions, output) cannot drop or add one.
+func TestFindingsHeavyMesh(t *testing.T) {
+	cfg := meshgen.Config{Namespaces: 4, Services: 20}
+	dir := t.TempDir()
+	err := meshgen.GenerateFindingsHeavy(cfg, func(name string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(dir, name))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := manifest.Load([]string{dir}, manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded.Objects) != meshgen.FindingsHeavyObjects(cfg) {
+		t.Errorf("objects = %d, want %d", len(loaded.Objects), meshgen.FindingsHeavyObjects(cfg))
+	}
+	got := analyze(t, dir)
+	want := meshgen.FindingsHeavyExpected(cfg)
+	for r, n := range want {
+		if got[r] != n {
+			t.Errorf("%s: %d findings, want %d", r, got[r], n)
+		}
+	}
+	for r, n := range got {
+		if _, ok := want[r]; !ok {
+			t.Errorf("unplanted finding %s ×%d", r, n)
+		}
+	}
+}
