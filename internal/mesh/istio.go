@@ -22,7 +22,12 @@ type MeshConfig struct {
 	EnableAutoMTLS                  bool
 	DefaultDestinationRuleExportTo  []string
 	DefaultVirtualServiceExportTo   []string
+	DefaultServiceExportTo          []string
 	HoldApplicationUntilProxyStarts bool
+	// RegistryOnly is outboundTrafficPolicy.mode REGISTRY_ONLY: sidecars
+	// send requests for hosts outside the registry to BlackHoleCluster
+	// instead of PassthroughCluster.
+	RegistryOnly bool
 	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe,
 	// set where RewriteAppProbesSource says ("" for the default).
 	RewriteAppProbes       bool
@@ -59,6 +64,8 @@ func (m *Model) readMeshConfig(flag []byte) MeshConfig {
 		}
 		mc.DefaultDestinationRuleExportTo = cfg.DefaultDestinationRuleExportTo
 		mc.DefaultVirtualServiceExportTo = cfg.DefaultVirtualServiceExportTo
+		mc.DefaultServiceExportTo = cfg.DefaultServiceExportTo
+		mc.RegistryOnly = cfg.GetOutboundTrafficPolicy().GetMode() == meshapi.MeshConfig_OutboundTrafficPolicy_REGISTRY_ONLY
 		if h := cfg.GetDefaultConfig().GetHoldApplicationUntilProxyStarts(); h != nil {
 			mc.HoldApplicationUntilProxyStarts = h.Value
 		}

@@ -1,0 +1,385 @@
+package mesh
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	istioapi "istio.io/api/networking/v1alpha3"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
+
+// Failure is what the client sees when a hop ends the request: the HTTP
+// status (0 when no HTTP response comes back), Envoy's response flag (as in
+// the access log) and the error text.
+type Failure struct {
+	Status int
+	Flag   string
+	Error  string
+}
+
+// Listener is the first hop: which listener (and protocol) the client's
+// proxy, gateway or load balancer uses for the request, and the host it
+// resolves to.
+type Listener struct {
+	Decision
+	// Name is Envoy's listener name (0.0.0.0_9080, or ADDRESS_PORT for
+	// TCP ports of a Service with a ClusterIP).
+	Name string
+	// Host is the FQDN the request is for (the registry's name).
+	Host string
+	// Protocol at this hop and how it was decided.
+	Protocol         Protocol
+	ProtocolDecision Decision
+	// HTTP is true when Envoy handles the request as HTTP here (routes
+	// with http rules apply).
+	HTTP bool
+
+	Service     *Service
+	ServicePort *corev1.ServicePort
+	Entries     []*ServiceEntry
+	EntryPort   *istioapi.ServicePort
+
+	// Gateway clients.
+	Gateway     *Gateway
+	Server      *istioapi.Server
+	ServerIndex int
+
+	// Ingress (external clients).
+	Ingress *Ingress
+	Backend *IngressBackend
+
+	// Notes are further decisions worth showing (sniffing, HTTP/1.0,
+	// health checks, candidates rejected).
+	Notes []Decision
+	// Failure ends the request at this hop.
+	Failure *Failure
+}
+
+// Listen answers the first hop for a client and request.
+func (m *Model) Listen(c Client, r Request) Listener {
+	switch c.Kind {
+	case ClientGateway:
+		return m.listenGateway(c, r)
+	case ClientExternal:
+		return m.listenIngress(r)
+	}
+	return m.listenSidecar(c, r)
+}
+
+// listenSidecar is a sidecar's (or a non-mesh pod's) outbound side: the
+// destination host and port decide the Service and, through the port's
+// protocol, whether Envoy applies HTTP routing.
+func (m *Model) listenSidecar(c Client, r Request) Listener {
+	var l Listener
+	host := ""
+	if r.Address != "" {
+		// An explicit address picks the listener: the Service with that
+		// ClusterIP, else the host the request names.
+		if s := m.serviceByClusterIP(r.Address); s != nil {
+			host = s.Host
+		}
+	}
+	if host == "" {
+		host = m.ResolveClientHost(r.Host, c.Namespace)
+	}
+	l.Host = host
+	l.Name = "0.0.0.0_" + strconv.FormatUint(uint64(r.Port), 10)
+	d := m.LookupHost(host)
+	switch {
+	case d.Service != nil:
+		s := d.Service
+		sp, i := s.Port(r.Port)
+		if sp == nil {
+			l.Decision = Decision{Reason: ReasonNoSuchPort, Object: s.Object, Path: []any{"spec", "ports"},
+				Note: fmt.Sprintf("Service %s/%s has no port %d (ports: %s)", s.Namespace, s.Name, r.Port, servicePortList(s))}
+			l.Failure = &Failure{Error: fmt.Sprintf("connection refused or timed out: nothing listens on %s port %d", host, r.Port)}
+			if r.IsHTTP() {
+				l.Failure.Status, l.Failure.Flag = 503, "UF"
+			}
+			return l
+		}
+		l.Service, l.ServicePort = s, sp
+		l.Decision = Decision{Reason: ReasonServicePort, Object: s.Object, Path: []any{"spec", "ports", i},
+			Note: fmt.Sprintf("%s is Service %s/%s, port %d (%s)", host, s.Namespace, s.Name, sp.Port, portLabel(sp))}
+		l.Protocol = PortProtocol(sp)
+		l.ProtocolDecision = protocolDecision(l.Protocol, s.Object, []any{"spec", "ports", i}, sp.Port)
+		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !l.Protocol.IsHTTP() && !l.Protocol.Sniffed() {
+			l.Name = s.Spec.ClusterIP + "_" + strconv.Itoa(int(sp.Port))
+		}
+	case len(d.Entries) > 0:
+		se := d.Entries[0]
+		l.Entries = d.Entries
+		var port *istioapi.ServicePort
+		pi := -1
+		for i, p := range se.Spec.Ports {
+			if p.Number == r.Port {
+				port, pi = p, i
+				break
+			}
+		}
+		if port == nil {
+			l.Decision = Decision{Reason: ReasonNoSuchPort, Object: se.Object, Path: []any{"spec", "ports"},
+				Note: fmt.Sprintf("ServiceEntry %s/%s defines %s but not port %d", se.Namespace, se.Name, host, r.Port)}
+			return m.unregistered(c, r, l)
+		}
+		l.EntryPort = port
+		l.Decision = Decision{Reason: ReasonServiceEntryPort, Object: se.Object, Path: []any{"spec", "ports", pi},
+			Note: fmt.Sprintf("%s is defined by ServiceEntry %s/%s, port %d %s", host, se.Namespace, se.Name, port.Number, port.Protocol)}
+		l.Protocol = PortProtocol(&corev1.ServicePort{Name: strings.ToLower(port.Protocol), Port: int32(port.Number)})
+		l.ProtocolDecision = protocolDecision(l.Protocol, se.Object, []any{"spec", "ports", pi, "protocol"}, int32(port.Number))
+	default:
+		if m.IsClusterLocal(host) {
+			ns := m.ServiceNamespace(host)
+			if m.NamespaceInInput(ns) && m.Has("Service") {
+				l.Decision = Decision{Reason: ReasonHostUnknown, Note: fmt.Sprintf("no Service %s in the input, which has namespace %s: cluster DNS does not resolve the name", host, ns)}
+				l.Failure = &Failure{Error: fmt.Sprintf("could not resolve host %s (NXDOMAIN)", r.Host)}
+				return l
+			}
+			l.Decision = Decision{Reason: ReasonHostUnknown, Note: fmt.Sprintf("%s is not in the input (namespace %s is not either): the trace cannot follow it further", host, ns)}
+			return l
+		}
+		return m.unregistered(c, r, l)
+	}
+	m.applyProtocol(c, r, &l)
+	return l
+}
+
+// unregistered handles a host outside the service registry: ALLOW_ANY
+// forwards it to PassthroughCluster, REGISTRY_ONLY blocks it (HTTP gets a
+// 502 from the block_all virtual host, other traffic BlackHoleCluster).
+// https://istio.io/latest/docs/tasks/traffic-management/egress/egress-control/
+func (m *Model) unregistered(c Client, r Request, l Listener) Listener {
+	if c.Kind != ClientSidecar || c.Dataplane != DataplaneSidecar {
+		l.Decision = Decision{Reason: ReasonPassthrough, Note: fmt.Sprintf("%s is outside the mesh registry; %s connects to it directly", l.Host, c.Name())}
+		return l
+	}
+	if m.Mesh.RegistryOnly {
+		l.Decision = Decision{Reason: ReasonRegistryOnly, Note: fmt.Sprintf("%s is in no Service or ServiceEntry and outboundTrafficPolicy is REGISTRY_ONLY (%s)", l.Host, m.Mesh.Source)}
+		if r.Scheme == "http" {
+			l.Failure = &Failure{Status: 502, Flag: "-", Error: "502 Bad Gateway from the sidecar's block_all route"}
+		} else {
+			l.Failure = &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster"}
+		}
+		return l
+	}
+	l.Decision = Decision{Reason: ReasonPassthrough, Note: fmt.Sprintf("%s is in no Service or ServiceEntry; outboundTrafficPolicy ALLOW_ANY (Istio's default) forwards it unchanged through PassthroughCluster", l.Host)}
+	return l
+}
+
+// applyProtocol decides whether the listener handles the request as HTTP,
+// and rejects HTTP/1.0 where Envoy's HTTP codec does.
+func (m *Model) applyProtocol(c Client, r Request, l *Listener) {
+	proto := l.Protocol
+	envoy := c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar
+	switch {
+	case proto.IsHTTP():
+		l.HTTP = true
+		if r.TLS() && envoy {
+			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolMismatch, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
+				Note: "the client speaks TLS to a port declared " + proto.Name + ": the sidecar's HTTP codec cannot parse the handshake"})
+			l.Failure = &Failure{Error: "connection reset: TLS sent to a port Istio treats as plaintext " + proto.Name + " (declare it https/tls, or send plain HTTP and let a DestinationRule originate TLS)"}
+			return
+		}
+	case proto.Sniffed():
+		// Envoy's http_inspector detects HTTP/1.x and h2c by the first
+		// bytes; anything else (TLS, server-first protocols) is TCP.
+		l.HTTP = r.Scheme == "http"
+		if envoy {
+			what := "TCP"
+			if l.HTTP {
+				what = "HTTP"
+			}
+			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolSniffed, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
+				Note: "no declared protocol: the sidecar sniffs the first bytes and sees " + what + "; HTTP routing rules apply only when sniffing detects HTTP"})
+		}
+	default:
+		if r.IsHTTP() && r.Scheme == "http" && envoy {
+			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolDeclared, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
+				Note: "the port is declared " + proto.Name + ": the request is forwarded as opaque bytes, and VirtualService http rules do not apply"})
+		}
+	}
+	if l.HTTP && r.HTTPVersion == "1.0" && envoy && !m.AcceptsHTTP10(c.Workload) {
+		l.Notes = append(l.Notes, Decision{Reason: ReasonHTTP10Rejected,
+			Note: "the client's own sidecar handles the request with Envoy's HTTP/1.1 codec, which rejects HTTP/1.0 unless istiod runs with PILOT_HTTP10=1 (or the pod's proxy config sets ISTIO_META_HTTP10)"})
+		l.Failure = &Failure{Status: 426, Flag: "-", Error: "426 Upgrade Required (access log: \"HTTP/1.0\" 426 low_version)"}
+	}
+}
+
+// AcceptsHTTP10 reports whether a proxy accepts HTTP/1.0: istiod's
+// PILOT_HTTP10 for every proxy, or ISTIO_META_HTTP10 in a pod's proxy
+// config annotation for that proxy (w may be nil: only istiod's setting).
+// https://istio.io/latest/docs/ops/common-problems/network-issues/#envoy-wont-connect-to-my-http10-service
+func (m *Model) AcceptsHTTP10(w *Workload) bool {
+	if on, err := strconv.ParseBool(m.Istio.Env["PILOT_HTTP10"]); err == nil && on {
+		return true
+	}
+	if w == nil {
+		return false
+	}
+	cfg := w.Annotations["proxy.istio.io/config"]
+	i := strings.Index(cfg, "ISTIO_META_HTTP10")
+	if i < 0 {
+		return false
+	}
+	v := strings.TrimLeft(cfg[i+len("ISTIO_META_HTTP10"):], `"': `)
+	return strings.HasPrefix(v, "1") || strings.HasPrefix(strings.ToLower(v), "true")
+}
+
+// protocolDecision explains a port's protocol as a decision on the field
+// that set it.
+func protocolDecision(p Protocol, o *manifest.Object, path []any, port int32) Decision {
+	d := Decision{Reason: ReasonProtocolDeclared, Object: o, Path: path}
+	switch {
+	case p.Sniffed():
+		d.Reason = ReasonProtocolSniffed
+		d.Note = fmt.Sprintf("port %d declares no protocol (no appProtocol, name without a protocol prefix): the sidecar sniffs it", port)
+	case p.From == "appProtocol":
+		d.Path = append(append([]any{}, path...), "appProtocol")
+		d.Note = fmt.Sprintf("port %d is %s (appProtocol)", port, p.Name)
+	case p.From == "port name":
+		d.Path = append(append([]any{}, path...), "name")
+		d.Note = fmt.Sprintf("port %d is %s (port name)", port, p.Name)
+	default:
+		d.Note = fmt.Sprintf("port %d is %s (%s)", port, p.Name, p.From)
+	}
+	return d
+}
+
+func servicePortList(s *Service) string {
+	parts := make([]string, 0, len(s.Spec.Ports))
+	for i := range s.Spec.Ports {
+		parts = append(parts, portLabel(&s.Spec.Ports[i]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func portLabel(sp *corev1.ServicePort) string {
+	if sp.Name == "" {
+		return strconv.Itoa(int(sp.Port))
+	}
+	return fmt.Sprintf("%d %q", sp.Port, sp.Name)
+}
+
+func (m *Model) serviceByClusterIP(ip string) *Service {
+	for _, s := range m.Services {
+		if s.Spec.ClusterIP == ip {
+			return s
+		}
+		for _, x := range s.Spec.ClusterIPs {
+			if x == ip {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// listenGateway matches the request against the Gateway servers of the
+// gateway proxy: the port, then the hosts, then the TLS mode. The server
+// port is the gateway Service's port, which Istio translates to the pod's
+// target port for the listener.
+// https://istio.io/latest/docs/reference/config/networking/gateway/#Server
+func (m *Model) listenGateway(c Client, r Request) Listener {
+	l := Listener{Host: r.Host, ServerIndex: -1}
+	l.Name = "0.0.0.0_" + strconv.FormatUint(uint64(r.Port), 10)
+	if len(c.Gateways) == 0 {
+		l.Decision = Decision{Reason: ReasonGatewayNoPort, Note: c.Name() + " is selected by no Istio Gateway in the input: it has no listeners"}
+		l.Failure = &Failure{Error: "connection refused: the gateway proxy has no listener (istioctl proxy-config listeners shows none)"}
+		return l
+	}
+	type cand struct {
+		g *Gateway
+		i int
+	}
+	var onPort []cand
+	for _, g := range c.Gateways {
+		for i, s := range g.Spec.Servers {
+			if s.GetPort().GetNumber() == r.Port {
+				onPort = append(onPort, cand{g, i})
+			}
+		}
+	}
+	if len(onPort) == 0 {
+		l.Decision = Decision{Reason: ReasonGatewayNoPort, Object: c.Gateways[0].Object, Path: []any{"spec", "servers"},
+			Note: fmt.Sprintf("no server of %s listens on port %d", gatewayNames(c.Gateways), r.Port)}
+		l.Failure = &Failure{Error: fmt.Sprintf("connection refused: the gateway has no listener on port %d", r.Port)}
+		return l
+	}
+	sni := r.SNI
+	if sni == "" {
+		sni = r.Host
+	}
+	var match *cand
+	for k := range onPort {
+		s := onPort[k].g.Spec.Servers[onPort[k].i]
+		for _, h := range ServerHosts(s) {
+			if HostMatches(strings.ToLower(h), r.Host) {
+				match = &onPort[k]
+				break
+			}
+		}
+		if match != nil {
+			break
+		}
+	}
+	if match == nil {
+		first := onPort[0]
+		l.Decision = Decision{Reason: ReasonGatewayNoHost, Object: first.g.Object, Path: []any{"spec", "servers", first.i, "hosts"},
+			Note: fmt.Sprintf("port %d is served, but no server on it lists host %s", r.Port, r.Host)}
+		if r.TLS() {
+			l.Failure = &Failure{Error: "connection reset during the TLS handshake: no filter chain for SNI " + sni}
+		} else {
+			l.Failure = &Failure{Status: 404, Flag: "NR", Error: "404 Not Found: no virtual host for " + r.Host}
+		}
+		return l
+	}
+	g, s := match.g, match.g.Spec.Servers[match.i]
+	l.Gateway, l.Server, l.ServerIndex = g, s, match.i
+	path := []any{"spec", "servers", match.i}
+	l.Decision = Decision{Reason: ReasonGatewayServer, Object: g.Object, Path: path,
+		Note: fmt.Sprintf("Gateway %s/%s %s matches port %d and host %s", g.Namespace, g.Name, DescribeServer(match.i, s), r.Port, r.Host)}
+	proto := strings.ToUpper(s.GetPort().GetProtocol())
+	tls := s.GetTls()
+	terminates := TerminatesTLS(tls)
+	switch {
+	case tls.GetHttpsRedirect() && !r.TLS():
+		l.Notes = append(l.Notes, Decision{Reason: ReasonGatewayRedirect, Object: g.Object, Path: append(path, "tls", "httpsRedirect"), Note: "the server redirects plain HTTP to HTTPS"})
+		l.Failure = &Failure{Status: 301, Flag: "-", Error: "301 Moved Permanently to https://" + r.Host + r.Path}
+		return l
+	case (terminates || proto == "HTTPS" || proto == "TLS") && !r.TLS():
+		l.Notes = append(l.Notes, Decision{Reason: ReasonGatewayTLSMismatch, Object: g.Object, Path: append(path, "tls"), Note: "the server expects TLS, the client sends plaintext"})
+		l.Failure = &Failure{Error: "connection reset: plaintext sent to a TLS listener"}
+		return l
+	case !terminates && tls.GetMode() != istioapi.ServerTLSSettings_PASSTHROUGH && tls.GetMode() != istioapi.ServerTLSSettings_AUTO_PASSTHROUGH && r.TLS() && proto != "TLS" && proto != "HTTPS":
+		l.Notes = append(l.Notes, Decision{Reason: ReasonGatewayTLSMismatch, Object: g.Object, Path: append(path, "port", "protocol"), Note: "the client sends TLS to a plaintext " + proto + " server"})
+		l.Failure = &Failure{Error: "TLS handshake failed (curl: wrong version number): the server is plaintext " + proto}
+		return l
+	}
+	switch {
+	case proto == "HTTP" || proto == "HTTP2" || proto == "GRPC" || (proto == "HTTPS" && terminates):
+		l.HTTP = true
+		l.Protocol = Protocol{Name: "HTTP", From: "Gateway server protocol " + proto}
+	default:
+		l.Protocol = Protocol{Name: proto, From: "Gateway server protocol"}
+	}
+	if l.HTTP && r.HTTPVersion == "1.0" && !m.AcceptsHTTP10(c.Workload) {
+		l.Notes = append(l.Notes, Decision{Reason: ReasonHTTP10Rejected, Note: "the gateway's Envoy HTTP/1.1 codec rejects HTTP/1.0 unless istiod runs with PILOT_HTTP10=1"})
+		l.Failure = &Failure{Status: 426, Flag: "-", Error: "426 Upgrade Required"}
+	}
+	return l
+}
+
+func gatewayNames(gs []*Gateway) string {
+	parts := make([]string, 0, len(gs))
+	for _, g := range gs {
+		parts = append(parts, "Gateway "+g.Namespace+"/"+g.Name)
+	}
+	return strings.Join(parts, ", ")
+}
