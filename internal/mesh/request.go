@@ -163,10 +163,10 @@ const (
 	ReasonServerAccepts   Reason = "server-accepts"
 
 	// Endpoints.
-	ReasonEndpoints      Reason = "endpoints"
-	ReasonNoEndpoints    Reason = "no-endpoints"    // 503 UH
-	ReasonNotReady       Reason = "endpoints-not-ready"
-	ReasonEndpointsAbsent Reason = "endpoints-not-in-input" // pods merely absent from the input
+	ReasonEndpoints         Reason = "endpoints"
+	ReasonNoEndpoints       Reason = "no-endpoints" // 503 UH
+	ReasonNotReady          Reason = "endpoints-not-ready"
+	ReasonEndpointsAbsent   Reason = "endpoints-not-in-input" // pods merely absent from the input
 	ReasonExternalEndpoints Reason = "external-endpoints"
 )
 
