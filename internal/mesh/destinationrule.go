@@ -7,61 +7,129 @@ import (
 	istioapi "istio.io/api/networking/v1alpha3"
 )
 
-// DestinationRuleFor returns the DestinationRules a client in clientNS uses
-// for host, in Istio's lookup order: rules in the client's namespace, then
-// those exported by the service's namespace, then those exported by the
-// root namespace. Within a namespace the most specific host wins (exact,
-// then the longest wildcard); several rules for the same host are merged by
-// Istio (first one's traffic policy, all subsets), so all are returned, in
-// input order. https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
+// DestinationRuleFor returns the DestinationRules a client (sidecar or
+// gateway) in clientNS uses for host, in Istio's lookup order
+// (PushContext.destinationRule, pilot/pkg/model/push_context.go, which
+// SidecarScope.selectDestinationRules in pilot/pkg/model/sidecar.go calls
+// for every service a proxy sees):
+//
+//  1. the client namespace's own rules: those without exportTo or exported
+//     to "*", "." or that namespace (the namespaceLocal index of
+//     setDestinationRules). For a client in the root namespace only the
+//     root namespace's private rules (exportTo "." or its own name alone,
+//     the rootNamespaceLocal index) count here, so that a catch-all rule
+//     in istio-system does not hide the service's own rule from the
+//     ingress gateway;
+//  2. the rules the service's namespace exports to the client;
+//  3. the rules the root namespace exports to the client.
+//
+// A rule in any other namespace never applies. In each namespace the most
+// specific host is chosen first (exact, then the longest wildcard,
+// MostSpecificHostMatch) and only then checked against exportTo
+// (getExportedDestinationRuleFromNamespace): when the most specific rule of
+// a namespace is not exported to the client, the lookup moves on to the
+// next namespace rather than to a less specific rule. Several rules for the
+// same host are merged by Istio (first one's traffic policy, all subsets),
+// so all are returned, in input order. Rules with a workloadSelector are
+// left out (they apply only to the selected client workloads).
+// https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
 func (m *Model) DestinationRuleFor(clientNS, host string) []*DestinationRule {
-	if rules := m.drsIn(clientNS, clientNS, host); len(rules) > 0 {
-		return rules
+	root := m.Mesh.RootNamespace
+	if clientNS != root {
+		if drs := m.drsIn(clientNS, host, m.drLocal); len(drs) > 0 {
+			return drs
+		}
+	} else if drs := m.drsIn(root, host, m.drPrivate); len(drs) > 0 {
+		return drs
 	}
-	svcNS := m.ServiceNamespace(host)
-	if es := m.entriesByHost[host]; svcNS == "" && len(es) > 0 {
-		// A ServiceEntry's host belongs to the ServiceEntry's namespace
-		// (Istio's service.Attributes.Namespace).
-		svcNS = es[0].Namespace
-	}
-	if svcNS != "" && svcNS != clientNS {
-		if rules := m.drsIn(svcNS, clientNS, host); len(rules) > 0 {
-			return rules
+	if svcNS := m.hostNamespace(clientNS, host); svcNS != "" {
+		if drs := m.drsExportedTo(svcNS, host, clientNS); len(drs) > 0 {
+			return drs
 		}
 	}
-	if root := m.Mesh.RootNamespace; root != clientNS {
-		return m.drsIn(root, clientNS, host)
-	}
-	return nil
+	return m.drsExportedTo(root, host, clientNS)
 }
 
-func (m *Model) drsIn(ns, clientNS, host string) []*DestinationRule {
-	var best []*DestinationRule
-	bestLen := -1
-	consider := func(dr *DestinationRule) {
-		if dr.Spec.WorkloadSelector != nil || !HostMatches(dr.Host, host) || !m.exported(dr.Spec.ExportTo, m.Mesh.DefaultDestinationRuleExportTo, ns, clientNS) {
-			return
-		}
-		specificity := len(dr.Host)
-		if dr.Host == host {
-			specificity = 1 << 30
-		}
-		switch {
-		case specificity > bestLen:
-			best, bestLen = []*DestinationRule{dr}, specificity
-		case specificity == bestLen && dr.Host == best[0].Host:
-			best = append(best, dr)
+// hostNamespace is the namespace a host belongs to for clientNS (Istio's
+// service.Attributes.Namespace): a Kubernetes Service's namespace, else
+// the namespace of the ServiceEntry that defines the host for the client
+// (its exportTo honoured, the client's own namespace first).
+func (m *Model) hostNamespace(clientNS, host string) string {
+	if ns := m.ServiceNamespace(host); ns != "" {
+		return ns
+	}
+	es := m.entriesByHost[host]
+	for _, se := range es {
+		if se.Namespace == clientNS && m.entryVisible(se, clientNS) {
+			return se.Namespace
 		}
 	}
+	for _, se := range es {
+		if m.entryVisible(se, clientNS) {
+			return se.Namespace
+		}
+	}
+	return ""
+}
+
+// drLocal: a rule its own namespace's clients look up first (no exportTo,
+// or "*", "." or the namespace's name among them; setDestinationRules'
+// namespaceLocal index).
+func (m *Model) drLocal(dr *DestinationRule) bool {
+	e := dr.Spec.ExportTo
+	return len(e) == 0 || slices.Contains(e, "*") || slices.Contains(e, ".") || slices.Contains(e, dr.Namespace)
+}
+
+// drPrivate: a rule exported only to its own namespace (exportTo "." or the
+// namespace's name alone, or no exportTo under a mesh default of ".").
+func (m *Model) drPrivate(dr *DestinationRule) bool {
+	e := dr.Spec.ExportTo
+	if len(e) == 0 {
+		return slices.Contains(m.Mesh.DefaultDestinationRuleExportTo, ".")
+	}
+	return len(e) == 1 && (e[0] == "." || e[0] == dr.Namespace)
+}
+
+// drsExportedTo returns the rules of namespace ns for host that ns exports
+// to clientNS: the most specific host among ns's exported (not private)
+// rules, then only those of its rules whose exportTo is empty, "*" or
+// names clientNS.
+func (m *Model) drsExportedTo(ns, host, clientNS string) []*DestinationRule {
+	drs := m.drsIn(ns, host, func(dr *DestinationRule) bool { return !m.drPrivate(dr) })
+	var out []*DestinationRule
+	for _, dr := range drs {
+		e := dr.Spec.ExportTo
+		if len(e) == 0 || slices.Contains(e, "*") || slices.Contains(e, clientNS) {
+			out = append(out, dr)
+		}
+	}
+	return out
+}
+
+// drsIn returns the rules of namespace ns in pool whose host is the most
+// specific match for host.
+func (m *Model) drsIn(ns, host string, pool func(*DestinationRule) bool) []*DestinationRule {
+	var best []*DestinationRule
 	// Exact hosts come from the index; wildcard hosts are few per namespace.
 	for _, dr := range m.drsByNSHost[ns][host] {
-		consider(dr)
+		if dr.Spec.WorkloadSelector == nil && pool(dr) {
+			best = append(best, dr)
+		}
 	}
 	if len(best) > 0 {
 		return best
 	}
+	bestLen := -1
 	for _, dr := range m.wildcardDRs[ns] {
-		consider(dr)
+		if dr.Spec.WorkloadSelector != nil || !HostMatches(dr.Host, host) || !pool(dr) {
+			continue
+		}
+		switch {
+		case len(dr.Host) > bestLen:
+			best, bestLen = []*DestinationRule{dr}, len(dr.Host)
+		case len(dr.Host) == bestLen && dr.Host == best[0].Host:
+			best = append(best, dr)
+		}
 	}
 	return best
 }
@@ -90,11 +158,21 @@ func NewClientNamespaces(names []string) ClientNamespaces {
 // keeps "for every client namespace" questions linear in the mesh size.
 func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) [][]*DestinationRule {
 	special := map[string]bool{m.Mesh.RootNamespace: true}
-	svcNS := m.ServiceNamespace(host)
-	if es := m.entriesByHost[host]; svcNS == "" && len(es) > 0 {
-		svcNS = es[0].Namespace
+	owners := []string{m.Mesh.RootNamespace}
+	if ns := m.ServiceNamespace(host); ns != "" {
+		owners = append(owners, ns)
 	}
-	special[svcNS] = true
+	// A ServiceEntry host belongs to the namespace of the entry a client
+	// sees, which depends on the entries' exportTo.
+	for _, se := range m.entriesByHost[host] {
+		owners = append(owners, se.Namespace)
+		for _, e := range m.entryExportTo(se) {
+			special[e] = true
+		}
+	}
+	for _, ns := range owners {
+		special[ns] = true
+	}
 	for _, e := range m.Mesh.DefaultDestinationRuleExportTo {
 		special[e] = true
 	}
@@ -106,10 +184,12 @@ func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) 
 			special[ns] = true
 		}
 	}
-	for _, ns := range []string{svcNS, m.Mesh.RootNamespace} {
-		for _, dr := range m.drsByNSHost[ns][host] {
-			for _, e := range dr.Spec.ExportTo {
-				special[e] = true
+	for _, ns := range owners {
+		for _, drs := range [][]*DestinationRule{m.drsByNSHost[ns][host], m.wildcardDRs[ns]} {
+			for _, dr := range drs {
+				for _, e := range dr.Spec.ExportTo {
+					special[e] = true
+				}
 			}
 		}
 	}

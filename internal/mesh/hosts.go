@@ -39,7 +39,9 @@ type Destination struct {
 // Found reports whether anything in the input serves the host.
 func (d Destination) Found() bool { return d.Service != nil || len(d.Entries) > 0 }
 
-// LookupHost resolves an FQDN to the Service or ServiceEntries that define it.
+// LookupHost resolves an FQDN to the Service or ServiceEntries that define it
+// anywhere in the input, whatever their exportTo. Questions asked for a
+// client (a route, a proxy's call) use LookupHostFrom.
 func (m *Model) LookupHost(fqdn string) Destination {
 	var d Destination
 	d.Service = m.servicesByHost[fqdn]
@@ -53,6 +55,69 @@ func (m *Model) LookupHost(fqdn string) Destination {
 		}
 	}
 	return d
+}
+
+// LookupHostFrom resolves an FQDN as a proxy in clientNS sees the service
+// registry: a Service or ServiceEntry defines the host only for the
+// namespaces it is exported to (the Service annotation
+// networking.istio.io/exportTo, a ServiceEntry's spec.exportTo, else the
+// mesh config's defaultServiceExportTo, else every namespace). A
+// ServiceEntry for hosts ["*"] exported to "." thus defines every host for
+// its own namespace only. Istio: PushContext.IsServiceVisible and
+// serviceExportTo (pilot/pkg/model/push_context.go); the annotation is read
+// in pilot/pkg/serviceregistry/kube/conversion.go.
+// https://istio.io/latest/docs/reference/config/networking/service-entry/#ServiceEntry-export_to
+func (m *Model) LookupHostFrom(clientNS, fqdn string) Destination {
+	var d Destination
+	if s := m.servicesByHost[fqdn]; s != nil && m.ServiceVisible(s, clientNS) {
+		d.Service = s
+	}
+	for _, se := range m.entriesByHost[fqdn] {
+		if m.entryVisible(se, clientNS) {
+			d.Entries = append(d.Entries, se)
+		}
+	}
+	for _, se := range m.wildcardEntries {
+		if !m.entryVisible(se, clientNS) {
+			continue
+		}
+		for _, h := range se.Spec.Hosts {
+			if HostMatches(h, fqdn) {
+				d.Entries = append(d.Entries, se)
+				break
+			}
+		}
+	}
+	return d
+}
+
+// ServiceExportToAnnotation is the Service annotation that limits which
+// namespaces' proxies see the Service, like exportTo on Istio resources.
+const ServiceExportToAnnotation = "networking.istio.io/exportTo"
+
+// ServiceVisible reports whether proxies in clientNS see Service s (its
+// networking.istio.io/exportTo annotation, comma-separated, else the mesh
+// config's defaultServiceExportTo, else every namespace).
+func (m *Model) ServiceVisible(s *Service, clientNS string) bool {
+	var exportTo []string
+	if a := s.Annotations[ServiceExportToAnnotation]; strings.TrimSpace(a) != "" {
+		for _, e := range strings.Split(a, ",") {
+			exportTo = append(exportTo, strings.TrimSpace(e))
+		}
+	}
+	return m.exported(exportTo, m.Mesh.DefaultServiceExportTo, s.Namespace, clientNS)
+}
+
+// entryExportTo is a ServiceEntry's exportTo, else the mesh default.
+func (m *Model) entryExportTo(se *ServiceEntry) []string {
+	if len(se.Spec.ExportTo) > 0 {
+		return se.Spec.ExportTo
+	}
+	return m.Mesh.DefaultServiceExportTo
+}
+
+func (m *Model) entryVisible(se *ServiceEntry, clientNS string) bool {
+	return m.exported(se.Spec.ExportTo, m.Mesh.DefaultServiceExportTo, se.Namespace, clientNS)
 }
 
 // ServiceByHost returns the Kubernetes Service with that FQDN.
