@@ -2,8 +2,11 @@ package reference
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -16,7 +19,7 @@ var DestinationHostNotFound = &rules.Rule{
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere.",
+		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere. A host exists only for the namespaces its Service (annotation networking.istio.io/exportTo) or ServiceEntry (exportTo) is exported to: a ServiceEntry for hosts [\"*\"] exported to \".\" defines every host for its own namespace alone. A route's clients are its VirtualService's namespace, its Gateways' namespaces and the namespaces it is exported to by name.",
 		Symptom:   "Requests on the route get HTTP 503 with response flag NC (no cluster found; Envoy logs \"unknown cluster\"); TCP/TLS routes close the connection. A mirror to an unknown host silently drops the mirrored copies.",
 		Fix:       "Point the destination at the Service's fully qualified name (name.namespace.svc.cluster.local), or create the missing Service (or a ServiceEntry for a host outside the mesh).",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: frontend\nspec:\n  hosts: [reviews.shop.svc.cluster.local]\n  http:\n  - route:\n    - destination:\n        host: reviews.shop   # taken literally, not reviews.shop.svc.cluster.local\n",
@@ -35,8 +38,9 @@ func runDestinationHostNotFound(p *rules.Pass) {
 	m := p.Model
 	sc := newScope(m)
 	for _, vs := range m.VirtualServices {
+		clients := routeClients(m, vs)
 		for _, d := range m.Destinations(vs) {
-			miss, ok := sc.unresolved(d.Destination.Host, d.Host)
+			miss, ok := sc.unresolved(d.Destination.Host, d.Host, clients)
 			if !ok {
 				continue
 			}
@@ -47,7 +51,15 @@ func runDestinationHostNotFound(p *rules.Pass) {
 				f.Severity = finding.Warning
 			}
 			f.Message = fmt.Sprintf("VirtualService %s/%s %s sends traffic to host %s, but no Service or ServiceEntry defines it", vs.Namespace, vs.Name, what, hostDesc(d.Destination.Host, d.Host))
-			if miss.Suggest != "" {
+			if miss.Hidden != "" {
+				f.Message = fmt.Sprintf("VirtualService %s/%s %s sends traffic to host %s, which no Service or ServiceEntry exported to %s defines: %s", vs.Namespace, vs.Name, what, hostDesc(d.Destination.Host, d.Host), namespaceList(clients), miss.Hidden)
+				f.Fix = fmt.Sprintf("export the definition to the clients' namespace (exportTo, or the %s annotation on a Service), or define the host there", mesh.ServiceExportToAnnotation)
+				if miss.HiddenEntry {
+					// Another ServiceEntry outside the input may define
+					// the host for the clients.
+					f.Severity = finding.Warning
+				}
+			} else if miss.Suggest != "" {
 				f.Message += fmt.Sprintf("; did you mean %s (%s)?", miss.Suggest, miss.Why)
 				f.Fix = fmt.Sprintf("point the destination at the Service:\n    destination:\n      host: %s", miss.Suggest)
 			} else {
@@ -65,4 +77,37 @@ func runDestinationHostNotFound(p *rules.Pass) {
 			p.Report(f)
 		}
 	}
+}
+
+// routeClients are the namespaces whose proxies use vs's routes and must
+// see its destination hosts: its own namespace, the namespaces of the
+// Gateways it is bound to, and the namespaces it is explicitly exported
+// to. When a host is defined for any of them the rule stays silent.
+func routeClients(m *mesh.Model, vs *mesh.VirtualService) []string {
+	seen := map[string]bool{vs.Namespace: true}
+	out := []string{vs.Namespace}
+	add := func(ns string) {
+		if ns != "" && !seen[ns] {
+			seen[ns] = true
+			out = append(out, ns)
+		}
+	}
+	for _, ref := range vs.BoundGateways() {
+		key := mesh.GatewayKey(ref, vs.Namespace)
+		add(key[:strings.IndexByte(key, '/')])
+	}
+	if set, all, _ := m.VirtualServiceVisibility(vs); !all {
+		for ns := range set {
+			add(ns)
+		}
+	}
+	slices.Sort(out[1:])
+	return out
+}
+
+func namespaceList(ns []string) string {
+	if len(ns) == 1 {
+		return "namespace " + ns[0]
+	}
+	return "namespaces " + strings.Join(ns, ", ")
 }

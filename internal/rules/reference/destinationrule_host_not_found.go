@@ -32,7 +32,9 @@ func runDestinationRuleHostNotFound(p *rules.Pass) {
 	m := p.Model
 	sc := newScope(m)
 	for _, dr := range m.DestinationRules {
-		miss, ok := sc.unresolved(dr.Spec.Host, dr.Host)
+		// A rule applies wherever it is exported: the host existing for
+		// any namespace is enough.
+		miss, ok := sc.unresolved(dr.Spec.Host, dr.Host, nil)
 		if !ok {
 			continue
 		}

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -123,22 +124,49 @@ type missingHost struct {
 	Suggest string
 	// Why explains the suggestion or what was searched.
 	Why string
+	// Hidden is set when a Service or ServiceEntry in the input defines
+	// the host exactly but is not exported to the clients' namespaces:
+	// it names the definition and its exportTo, for the message.
+	Hidden string
+	// HiddenEntry: the hidden definition is a ServiceEntry (another one,
+	// outside the input, may still define the host for the clients).
+	HiddenEntry bool
 }
 
 // unresolved decides whether fqdn (written as written in namespace ns)
-// certainly resolves to nothing. It stays silent (ok false) unless the
-// input is in a position to know:
+// certainly resolves to nothing for proxies in the clients' namespaces
+// (nil: in any namespace). It stays silent (ok false) unless the input is
+// in a position to know:
 //   - a cluster-local name (name.ns.svc.<domain>) whose namespace's
 //     Services are in the input;
 //   - a partial cluster name (name.ns, name.ns.svc) that Istio takes
-//     literally while the full name is a Service in the input.
+//     literally while the full name is a Service in the input;
+//   - a Service or ServiceEntry for exactly this host that is not
+//     exported to any of the clients' namespaces (Hidden).
 //
+// A host counts as defined for a client only through what is exported to
+// the client's namespace (mesh.LookupHostFrom): a ServiceEntry for hosts
+// ["*"] exported to "." defines every host for its own namespace only.
 // External hosts without a ServiceEntry are left alone: the ServiceEntry
 // often lives in another repository or an egress namespace.
-func (s *scope) unresolved(written, fqdn string) (missingHost, bool) {
+func (s *scope) unresolved(written, fqdn string, clients []string) (missingHost, bool) {
 	m := s.m
-	if fqdn == "" || strings.HasPrefix(fqdn, "*") || s.seShort[written] || m.LookupHost(fqdn).Found() {
+	if fqdn == "" || strings.HasPrefix(fqdn, "*") || s.seShort[written] {
 		return missingHost{}, false
+	}
+	if clients == nil {
+		if m.LookupHost(fqdn).Found() {
+			return missingHost{}, false
+		}
+	} else {
+		for _, ns := range clients {
+			if m.LookupHostFrom(ns, fqdn).Found() {
+				return missingHost{}, false
+			}
+		}
+		if h, entry := s.hiddenDefinition(fqdn); h != "" {
+			return missingHost{Hidden: h, HiddenEntry: entry}, true
+		}
 	}
 	if ns := m.ServiceNamespace(fqdn); ns != "" {
 		name := strings.SplitN(fqdn, ".", 2)[0]
@@ -154,6 +182,43 @@ func (s *scope) unresolved(written, fqdn string) (missingHost, bool) {
 		}, true
 	}
 	return missingHost{}, false
+}
+
+// hiddenDefinition describes the Service or ServiceEntry that defines fqdn
+// exactly somewhere in the input (and, since the caller found it visible
+// to none of its clients, is not exported to them), or "".
+func (s *scope) hiddenDefinition(fqdn string) (string, bool) {
+	if svc := s.m.ServiceByHost(fqdn); svc != nil {
+		if a := svc.Annotations[mesh.ServiceExportToAnnotation]; a != "" {
+			return fmt.Sprintf("Service %s/%s defines it but its %s annotation %q does not export it there", svc.Namespace, svc.Name, mesh.ServiceExportToAnnotation, a), false
+		}
+		return fmt.Sprintf("Service %s/%s defines it but the mesh config's defaultServiceExportTo %v does not export it there", svc.Namespace, svc.Name, s.m.Mesh.DefaultServiceExportTo), false
+	}
+	for _, se := range s.m.LookupHost(fqdn).Entries {
+		if slices.Contains(se.Spec.Hosts, fqdn) {
+			return fmt.Sprintf("ServiceEntry %s/%s defines it but is exported only to %s", se.Namespace, se.Name, exportToDesc(se.Spec.ExportTo, se.Namespace)), true
+		}
+	}
+	return "", false
+}
+
+// exportToDesc renders an exportTo list for a message.
+func exportToDesc(exportTo []string, ns string) string {
+	if len(exportTo) == 0 {
+		return "the mesh config's defaultServiceExportTo"
+	}
+	var out []string
+	for _, e := range exportTo {
+		switch e {
+		case ".":
+			out = append(out, "its own namespace "+ns)
+		case "~":
+			out = append(out, "no namespace")
+		default:
+			out = append(out, "namespace "+e)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // completeClusterName returns name.ns.svc.<domain> when host is a prefix

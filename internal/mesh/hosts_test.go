@@ -1,0 +1,43 @@
+package mesh
+
+import "testing"
+
+// exportTo limits where a Service's or ServiceEntry's hosts exist
+// (PushContext.IsServiceVisible, pilot/pkg/model/push_context.go).
+func TestLookupHostFrom(t *testing.T) {
+	m := buildYAML(t, Options{},
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: any, namespace: egress}\nspec:\n  hosts: [\"*\"]\n  exportTo: [\".\"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: NONE\n",
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: api, namespace: egress}\nspec:\n  hosts: [api.example.com]\n  exportTo: [shop]\n  ports: [{number: 443, name: tls, protocol: TLS}]\n  resolution: DNS\n",
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: hidden, namespace: egress}\nspec:\n  hosts: [hidden.example.com]\n  exportTo: [\"~\"]\n  ports: [{number: 443, name: tls, protocol: TLS}]\n  resolution: DNS\n",
+		"apiVersion: v1\nkind: Service\nmetadata:\n  name: ledger\n  namespace: finance\n  annotations: {networking.istio.io/exportTo: \"., billing\"}\nspec:\n  ports: [{port: 80}]\n",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec:\n  ports: [{port: 80}]\n",
+	)
+	for _, tc := range []struct {
+		client, host string
+		want         bool
+	}{
+		{"egress", "anything.example.org", true},              // hosts ["*"] exported to "." exists in its namespace
+		{"shop", "anything.example.org", false},               // ... and nowhere else
+		{"shop", "api.example.com", true},                     // exported to shop by name
+		{"web", "api.example.com", false},                     // not to web
+		{"egress", "api.example.com", true},                   // the wildcard entry covers it in egress
+		{"shop", "hidden.example.com", false},                 // "~": no namespace
+		{"finance", "ledger.finance.svc.cluster.local", true}, // annotation ".": its own namespace
+		{"billing", "ledger.finance.svc.cluster.local", true}, // and billing
+		{"shop", "ledger.finance.svc.cluster.local", false},
+		{"web", "reviews.shop.svc.cluster.local", true}, // no exportTo: every namespace
+	} {
+		if got := m.LookupHostFrom(tc.client, tc.host).Found(); got != tc.want {
+			t.Errorf("LookupHostFrom(%q, %q).Found() = %v, want %v", tc.client, tc.host, got, tc.want)
+		}
+	}
+	if !m.LookupHost("anything.example.org").Found() {
+		t.Error("LookupHost answers for the whole input and must find the wildcard entry")
+	}
+	// The mesh config's defaultServiceExportTo applies when neither sets one.
+	m = buildYAML(t, Options{MeshConfig: []byte("defaultServiceExportTo: [\".\"]\n")},
+		"apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec:\n  ports: [{port: 80}]\n")
+	if m.LookupHostFrom("web", "reviews.shop.svc.cluster.local").Found() || !m.LookupHostFrom("shop", "reviews.shop.svc.cluster.local").Found() {
+		t.Error("defaultServiceExportTo [.] must limit the Service to its own namespace")
+	}
+}
