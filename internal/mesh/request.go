@@ -52,6 +52,9 @@ type Client struct {
 	// Dataplane and Why: how the client's traffic leaves the pod.
 	Dataplane Dataplane
 	Why       string
+	// Label names the client when no workload in the input stands for it
+	// (an assumed gateway).
+	Label string
 }
 
 // Name describes the client for people.
@@ -59,6 +62,8 @@ func (c Client) Name() string {
 	switch {
 	case c.Workload != nil:
 		return c.Workload.Kind + " " + c.Workload.Namespace + "/" + c.Workload.Name
+	case c.Label != "":
+		return c.Label
 	case c.Kind == ClientGateway && len(c.Gateways) > 0:
 		return "the proxies of Gateway " + c.Gateways[0].Namespace + "/" + c.Gateways[0].Name
 	}
@@ -138,6 +143,7 @@ const (
 	ReasonVirtualServiceRoute Reason = "virtualservice-route" // a rule of a VirtualService matches
 	ReasonDefaultRoute        Reason = "default-route"        // no VirtualService: the host's own route
 	ReasonNoRouteMatch        Reason = "no-route-match"       // a VirtualService, no rule matches: 404 NR
+	ReasonNoVirtualService    Reason = "no-virtualservice"    // a gateway host without a bound VirtualService: 404 NR
 	ReasonRedirect            Reason = "redirect"
 	ReasonDirectResponse      Reason = "direct-response"
 	ReasonFaultAbort          Reason = "fault-abort"
@@ -314,7 +320,9 @@ func (m *Model) gatewayClient(ns, name string) (Client, error) {
 		// The Service's pods are not in the input: its selector stands
 		// for their labels.
 		if len(s.Spec.Selector) > 0 {
-			return m.assumedGateway(ns, s.Spec.Selector, "pods of Service "+ns+"/"+name+" (not in the input)"), nil
+			c := m.assumedGateway(ns, s.Spec.Selector, "pods of Service "+ns+"/"+name+" (not in the input)")
+			c.Label = "gateway " + ns + "/" + name
+			return c, nil
 		}
 	}
 	if g := m.gatewaysByName[ns+"/"+name]; g != nil {
@@ -327,7 +335,9 @@ func (m *Model) gatewayClient(ns, name string) (Client, error) {
 	// Istio's default gateways, absent from the input (istio-system is
 	// often not in an application's manifests): their install labels.
 	if labels, ok := defaultGatewayLabels[name]; ok {
-		return m.assumedGateway(ns, labels, "Istio's default "+name+" (not in the input; its install labels assumed)"), nil
+		c := m.assumedGateway(ns, labels, "Istio's default gateway, not in the input: its install labels "+LabelString(labels)+" assumed")
+		c.Label = "gateway " + ns + "/" + name
+		return c, nil
 	}
 	return Client{}, fmt.Errorf("no gateway %s/%s in the input: name a gateway Deployment, its Service, or an Istio Gateway", ns, name)
 }

@@ -69,7 +69,7 @@ func (m *Model) RouteFor(c Client, r Request, l Listener) Route {
 	rt := Route{Index: -1}
 	if len(cands) == 0 {
 		if c.Kind == ClientGateway {
-			rt.Decision = Decision{Reason: ReasonNoRouteMatch, Object: l.Gateway.Object, Path: []any{"spec", "servers", l.ServerIndex, "hosts"},
+			rt.Decision = Decision{Reason: ReasonNoVirtualService, Object: l.Gateway.Object, Path: []any{"spec", "servers", l.ServerIndex, "hosts"},
 				Note: fmt.Sprintf("no VirtualService bound to Gateway %s/%s has host %s", l.Gateway.Namespace, l.Gateway.Name, r.Host)}
 			if l.HTTP {
 				rt.Failure = &Failure{Status: 404, Flag: "NR", Error: "404 Not Found (no route)"}
@@ -97,7 +97,9 @@ func (m *Model) RouteFor(c Client, r Request, l Listener) Route {
 		}
 		rt.Rejected = append(rt.Rejected, Decision{Reason: ReasonVirtualServiceRoute, Object: v.vs.Object, Path: []any{"spec", "hosts"}, Note: why})
 	}
-	rt.Rejected = append(rt.Rejected, m.invisibleVirtualServices(c, l)...)
+	if c.Kind != ClientGateway {
+		rt.Rejected = append(rt.Rejected, m.invisibleVirtualServices(c, l)...)
+	}
 	if l.Protocol.Sniffed() && l.HTTP {
 		rt.Notes = append(rt.Notes, Decision{Reason: ReasonProtocolSniffed, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
 			Note: "these rules apply only because sniffing detects HTTP on a port without a declared protocol; declare the port http to make sure"})

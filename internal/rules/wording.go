@@ -32,13 +32,7 @@ func WorkloadList(ws []*mesh.Workload, n int) string {
 
 // LabelString writes labels or a selector the way kubectl -l takes them
 // (app=web,version=v1), keys sorted.
-func LabelString(labels map[string]string) string {
-	parts := make([]string, 0, len(labels))
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		parts = append(parts, k+"="+labels[k])
-	}
-	return strings.Join(parts, ",")
-}
+func LabelString(labels map[string]string) string { return mesh.LabelString(labels) }
 
 // LabelsYAML writes labels as YAML map entries for a fix, one per line with
 // the given indent, keys sorted, without a final newline.

@@ -41,7 +41,7 @@ var MTLSModeConflict = &rules.Rule{
 // sends.
 type tlsConflict struct {
 	backend mesh.Backend
-	kind    string // "plaintext-strict", "tls-strict", "mtls-nosidecar", "mtls-disable"
+	kind    mesh.TLSConflict
 }
 
 func runMTLSModeConflict(p *rules.Pass) {
@@ -128,42 +128,13 @@ func subsetBackends(bs []mesh.Backend, labels map[string]string) []mesh.Backend 
 	return out
 }
 
-// tlsConflicts decides which backends reject the client's TLS. Unknown
-// dataplanes (namespace not in the input) never conflict, and ambient pods
-// are left alone: ztunnel, not a sidecar, terminates their mTLS. A port the
-// sidecar does not capture (excludeInboundPorts) reaches the application
-// directly, as if there were no sidecar.
+// tlsConflicts lists the backends that reject the client's TLS; the model
+// decides each (TLSAcceptance), as it does for trace.
 func tlsConflicts(m *mesh.Model, ct mesh.ClientTLS, svc *mesh.Service, bs []mesh.Backend) []tlsConflict {
-	plaintext := ct.Settings == nil || ct.Mode == istioapi.ClientTLSSettings_DISABLE
-	// A wildcard rule (the mesh-wide "*.local" ISTIO_MUTUAL of meshes
-	// without auto mTLS) also covers cluster add-ons and the control
-	// plane that sidecars rarely call; judge those only for rules that
-	// name the host.
-	wildcard := ct.Rule != nil && strings.HasPrefix(ct.Rule.Host, "*")
-	system := svc.Namespace == "kube-system" || svc.Namespace == "kube-public"
 	var out []tlsConflict
 	for _, b := range bs {
-		captured := b.Workload.InboundCaptured(int32(b.ContainerPort))
-		sidecar := b.Dataplane == mesh.DataplaneSidecar && captured
-		noSidecar := b.Dataplane == mesh.DataplaneNone || (b.Dataplane == mesh.DataplaneSidecar && !captured)
-		if noSidecar && wildcard && (system || b.Workload == m.Istio.Istiod) {
-			noSidecar = false
-		}
-		switch {
-		case plaintext:
-			if sidecar && b.MTLS.Mode == mesh.ModeStrict {
-				out = append(out, tlsConflict{b, "plaintext-strict"})
-			}
-		case ct.Mode == istioapi.ClientTLSSettings_ISTIO_MUTUAL:
-			if noSidecar {
-				out = append(out, tlsConflict{b, "mtls-nosidecar"})
-			} else if sidecar && b.MTLS.Mode == mesh.ModeDisable {
-				out = append(out, tlsConflict{b, "mtls-disable"})
-			}
-		case ct.Mode == istioapi.ClientTLSSettings_SIMPLE || ct.Mode == istioapi.ClientTLSSettings_MUTUAL:
-			if sidecar && b.MTLS.Mode == mesh.ModeStrict {
-				out = append(out, tlsConflict{b, "tls-strict"})
-			}
+		if k := m.TLSAcceptance(ct, svc, b); k != mesh.TLSAccepted {
+			out = append(out, tlsConflict{b, k})
 		}
 	}
 	return out
@@ -217,7 +188,7 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 	}
 	list := strings.Join(who, "; ")
 	switch kind {
-	case "plaintext-strict":
+	case mesh.PlaintextToStrict:
 		f.Message = fmt.Sprintf("%s, but the server requires mTLS: %s", subject, list)
 		f.Symptom = fmt.Sprintf("requests from sidecars to %s:%d fail with HTTP 503 \"upstream connect error or disconnect/reset before headers. reset reason: connection termination\" (response flag UC, or UF,URX); TCP connections are reset", svc.Host, sp.Port)
 		if ct.Settings != nil {
@@ -225,7 +196,7 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		} else {
 			f.Fix = fmt.Sprintf("turn auto mTLS back on (meshConfig.enableAutoMtls: true), or originate Istio mTLS explicitly with a DestinationRule:\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  host: %s\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL", svc.Name, svc.Namespace, svc.Host)
 		}
-	case "tls-strict":
+	case mesh.TLSToStrict:
 		f.Message = fmt.Sprintf("%s, but the server's sidecar requires Istio mTLS and rejects TLS with other certificates: %s", subject, list)
 		f.Symptom = fmt.Sprintf("requests to %s:%d fail with HTTP 503 (response flags UF,URX) and a TLS handshake error (\"peer did not return a certificate\" or certificate verification failure) in the client sidecar", svc.Host, sp.Port)
 		f.Fix = fmt.Sprintf("use tls.mode ISTIO_MUTUAL for this port (the application may still speak its own TLS inside the mTLS tunnel: set it in the app, not in the DestinationRule), or relax the server's PeerAuthentication for container port %d to PERMISSIVE", cs[0].backend.ContainerPort)
@@ -233,11 +204,11 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 			f.Severity = finding.Warning
 			f.Message += " (unless the rule's client certificate is issued by the mesh CA)"
 		}
-	case "mtls-nosidecar":
+	case mesh.MTLSToNoSidecar:
 		f.Message = fmt.Sprintf("%s, but the destination has no sidecar to terminate Istio mTLS: %s", subject, list)
 		f.Symptom = fmt.Sprintf("requests to %s:%d fail with HTTP 503 \"upstream connect error or disconnect/reset before headers. ... TLS error: ... WRONG_VERSION_NUMBER\" (response flags UF,URX): the application receives a TLS handshake it does not expect", svc.Host, sp.Port)
 		f.Fix = fmt.Sprintf("inject the sidecar into the destination workload, or send plaintext to it:\n%s:\n  mode: DISABLE", tlsFieldOrDefault(ct))
-	case "mtls-disable":
+	case mesh.MTLSToDisable:
 		f.Message = fmt.Sprintf("%s, but the server's PeerAuthentication disables mTLS, so its sidecar only accepts plaintext: %s", subject, list)
 		f.Symptom = fmt.Sprintf("requests to %s:%d fail with HTTP 503 \"upstream connect error or disconnect/reset before headers\" (response flags UC or UF,URX): the server sidecar gets a TLS handshake on a plaintext listener", svc.Host, sp.Port)
 		f.Fix = fmt.Sprintf("set the server's PeerAuthentication for container port %d to PERMISSIVE (accepts both), or send plaintext:\n%s:\n  mode: DISABLE", cs[0].backend.ContainerPort, tlsFieldOrDefault(ct))
@@ -249,7 +220,7 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 func serverDesc(c tlsConflict) string {
 	b := c.backend
 	w := fmt.Sprintf("%s %s/%s container port %d", b.Workload.Kind, b.Workload.Namespace, b.Workload.Name, b.ContainerPort)
-	if c.kind == "mtls-nosidecar" {
+	if c.kind == mesh.MTLSToNoSidecar {
 		if b.Dataplane == mesh.DataplaneSidecar {
 			return fmt.Sprintf("%s is excluded from the sidecar's inbound capture (traffic.sidecar.istio.io annotations)", w)
 		}

@@ -36,25 +36,6 @@ var NginxUpstreamHTTP10 = &rules.Rule{
 	Run: runNginxUpstreamHTTP10,
 }
 
-// http10Accepted reports whether a proxy accepts HTTP/1.0: istiod's
-// PILOT_HTTP10 for every proxy, or ISTIO_META_HTTP10 in a pod's proxy
-// config annotation for that proxy.
-func http10Accepted(m *mesh.Model, w *mesh.Workload) bool {
-	if on, err := strconv.ParseBool(m.Istio.Env["PILOT_HTTP10"]); err == nil && on {
-		return true
-	}
-	if w == nil {
-		return false
-	}
-	cfg := w.Annotations["proxy.istio.io/config"]
-	i := strings.Index(cfg, "ISTIO_META_HTTP10")
-	if i < 0 {
-		return false
-	}
-	v := strings.TrimLeft(cfg[i+len("ISTIO_META_HTTP10"):], `"': `)
-	return strings.HasPrefix(v, "1") || strings.HasPrefix(strings.ToLower(v), "true")
-}
-
 type nginxHit struct {
 	f         finding.Finding
 	tail      string // the message after the workloads
@@ -63,7 +44,7 @@ type nginxHit struct {
 
 func runNginxUpstreamHTTP10(p *rules.Pass) {
 	m := p.Model
-	if http10Accepted(m, nil) {
+	if m.AcceptsHTTP10(nil) {
 		return
 	}
 	hits := map[string]*nginxHit{}
@@ -73,7 +54,7 @@ func runNginxUpstreamHTTP10(p *rules.Pass) {
 		if dp == mesh.DataplaneAmbient {
 			continue
 		}
-		clientEnvoy := dp == mesh.DataplaneSidecar && !http10Accepted(m, w)
+		clientEnvoy := dp == mesh.DataplaneSidecar && !m.AcceptsHTTP10(w)
 		for ci := range w.PodSpec.Containers {
 			c := &w.PodSpec.Containers[ci]
 			if c.Name == "istio-proxy" {
@@ -184,7 +165,7 @@ func judgeUpstream(m *mesh.Model, w *mesh.Workload, px nginx.ProxyPass, clientEn
 		if nginx.IsLoopback(addr) || nginx.IsLoopback(host) {
 			continue
 		}
-		fqdn := dnsName(m, host, w.Namespace)
+		fqdn := m.ResolveClientHost(host, w.Namespace)
 		d := m.LookupHost(fqdn)
 		switch {
 		case d.Service != nil:
@@ -198,7 +179,7 @@ func judgeUpstream(m *mesh.Model, w *mesh.Workload, px nginx.ProxyPass, clientEn
 			}
 			var servers []string
 			for _, b := range m.Backends(d.Service, sp) {
-				if b.Dataplane == mesh.DataplaneSidecar && !http10Accepted(m, b.Workload) {
+				if b.Dataplane == mesh.DataplaneSidecar && !m.AcceptsHTTP10(b.Workload) {
 					servers = append(servers, b.Workload.Kind+" "+b.Workload.Namespace+"/"+b.Workload.Name)
 				}
 			}
@@ -242,24 +223,4 @@ func entryPortIsHTTP(d mesh.Destination, port int) bool {
 		}
 	}
 	return false
-}
-
-// dnsName expands a host the way a pod's resolver does (search path
-// <ns>.svc.<domain>, svc.<domain>): "api", "api.shop", "api.shop.svc".
-func dnsName(m *mesh.Model, host, ns string) string {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	suffix := "svc." + m.ClusterDomain
-	switch strings.Count(h, ".") {
-	case 0:
-		return h + "." + ns + "." + suffix
-	case 1:
-		if m.LookupHost(h).Found() {
-			return h
-		}
-		return h + "." + suffix
-	}
-	if strings.HasSuffix(h, ".svc") {
-		return h + "." + m.ClusterDomain
-	}
-	return h
 }

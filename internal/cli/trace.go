@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/catalog"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/trace"
+)
+
+type traceFlags struct {
+	spec         trace.Spec
+	output       string
+	meshConfig   string
+	istioVersion string
+	noColor      bool
+	host         string
+	port         string
+	path         string
+	scheme       string
+
+	kube          *genericclioptions.ConfigFlags
+	kubeOverlay   bool
+	allNamespaces bool
+	noSecrets     bool
+}
+
+func newTrace(streams IO) *cobra.Command {
+	f := traceFlags{kube: genericclioptions.NewConfigFlags(true)}
+	cmd := &cobra.Command{
+		Use:   "trace [PATH|-]... --from CLIENT --url URL",
+		Short: "Follow one request hop by hop and say why it fails",
+		Long: `Follow one request through the mesh as configured: the client's proxy, the
+listener and protocol, the VirtualService rule, the Envoy cluster
+(outbound|PORT|SUBSET|HOST) and DestinationRule, upstream TLS and what the
+server accepts, the endpoints. Each hop says what decided it (object, file
+and line) and which candidates lost; the outcome is what the client sees:
+HTTP status, Envoy response flag, error text, the analyze rule that explains
+it and the fix.
+
+Inputs are as for analyze: files and directories, - for stdin, no PATH for
+the live cluster, --kube PATH... for the cluster with the files applied.
+
+  --from workload:NS/NAME   a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod
+  --from pod:NS/NAME        a Pod (a live pod of a controller, too)
+  --from gateway:NS/NAME    a gateway Deployment, its Service, or an Istio Gateway
+  --from external           a client outside the cluster, through a Kubernetes Ingress
+
+Exit codes: 0 the request succeeds, 1 it fails (or the input cannot tell),
+2 bad input.`,
+		Example: `  meshdoctor trace ./k8s --from gateway:istio-system/istio-ingressgateway --url http://myapp.com/hello
+  meshdoctor trace ./k8s --from workload:shop/frontend --url http://reviews:9080/ -H 'end-user: jason'
+  meshdoctor trace ./k8s --from external --url https://spacejam.com/
+  meshdoctor trace ./k8s --from workload:shop/sleep --url tcp://mysql.data:3306
+  meshdoctor trace -n shop --from workload:sleep --url http://httpbin:8000/   # the live cluster`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrace(cmd.Context(), streams, f, args, cmd.Flags().Changed("namespace"))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.spec.From, "from", "", "the client: workload:NS/NAME, pod:NS/NAME, gateway:NS/NAME or external")
+	fl.StringVar(&f.spec.URL, "url", "", "the request: http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, tls://HOST:PORT")
+	fl.StringVar(&f.scheme, "scheme", "http", "with --host: http, https, tcp or tls")
+	fl.StringVar(&f.host, "host", "", "instead of --url: the host")
+	fl.StringVar(&f.port, "port", "", "instead of --url: the port")
+	fl.StringVar(&f.path, "path", "/", "instead of --url: the path")
+	fl.StringVarP(&f.spec.Method, "request", "X", "GET", "the HTTP method (as curl's -X)")
+	fl.StringVar(&f.spec.Method, "method", "GET", "the HTTP method")
+	fl.StringArrayVarP(&f.spec.Headers, "header", "H", nil, "a request header \"Name: value\" (repeatable; Host: overrides the URL's host for routing)")
+	fl.StringVar(&f.spec.HTTPVersion, "http-version", "1.1", "the client's HTTP version: 1.0, 1.1 or 2")
+	fl.StringVar(&f.spec.SNI, "sni", "", "the SNI the client sends (https/tls; default the host)")
+	fl.StringArrayVar(&f.spec.Resolve, "resolve", nil, "HOST:PORT:ADDRESS as curl means it: connect to ADDRESS (picks the outbound listener)")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(trace.Formats, "|"))
+	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
+	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version whose behaviour to trace (default: from istiod's image in the input)")
+	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
+	fl.BoolVar(&f.kubeOverlay, "kube", false, "trace on the live cluster with the given files applied on top")
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
+	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read TLS Secrets")
+	f.kube.AddFlags(fl)
+	fl.Lookup("namespace").Usage = "the namespace of --from when it names none; files: namespace for objects that set none; cluster: read only this namespace (plus istio-system)"
+	return cmd
+}
+
+func runTrace(ctx context.Context, streams IO, f traceFlags, args []string, namespaceSet bool) error {
+	valid := false
+	for _, v := range trace.Formats {
+		valid = valid || v == f.output
+	}
+	if !valid {
+		return usageErr("unknown output format %q (want %s)", f.output, strings.Join(trace.Formats, ", "))
+	}
+	if f.spec.URL == "" && f.host != "" {
+		u := f.scheme + "://" + f.host
+		if f.port != "" {
+			u += ":" + f.port
+		}
+		f.spec.URL = u + f.path
+	}
+	namespace := ""
+	if f.kube.Namespace != nil {
+		namespace = *f.kube.Namespace
+	}
+	f.spec.DefaultNamespace = namespace
+	if f.spec.DefaultNamespace == "" {
+		f.spec.DefaultNamespace = "default"
+	}
+	parsed, err := trace.Parse(f.spec)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	opts := analysis.Options{Rules: catalog.All()}
+	opts.Mesh.IstioVersion = f.istioVersion
+	if f.meshConfig != "" {
+		b, err := os.ReadFile(f.meshConfig)
+		if err != nil {
+			return usageErr("--mesh-config: %v", err)
+		}
+		opts.Mesh.MeshConfig = b
+	}
+	var res *analysis.Result
+	if len(args) > 0 && !f.kubeOverlay {
+		if namespace == "" {
+			namespace = "default"
+		}
+		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In})
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if len(loaded.Objects) == 0 {
+			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
+		}
+		res = analysis.Run(loaded, opts)
+	} else {
+		af := analyzeFlags{kube: f.kube, kubeOverlay: f.kubeOverlay, allNamespaces: f.allNamespaces, noSecrets: f.noSecrets}
+		if res, err = analyzeCluster(ctx, streams, af, args, namespaceSet, opts, opts); err != nil {
+			return err
+		}
+	}
+	tr, err := trace.Run(res.Model, parsed, res.Findings)
+	if err != nil {
+		return usageErr("--from %s: %v", f.spec.From, err)
+	}
+	color := streams.OutTTY && !f.noColor && streams.Getenv("NO_COLOR") == "" && streams.Getenv("TERM") != "dumb"
+	if err := trace.Write(streams.Out, f.output, tr, color); err != nil {
+		return usageErr("writing output: %v", err)
+	}
+	if !tr.Outcome.Success {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
