@@ -196,6 +196,9 @@ func YAMLToJSON(data []byte) ([]byte, error) {
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, err
 	}
+	if _, err := checkAliases(&n); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	appendJSON(&buf, &n, 0)
 	return buf.Bytes(), nil

@@ -462,6 +462,14 @@ func decodeTree(c chunk, opts Options, p *fastParser, r int32) (out decoded) {
 		return out
 	}
 	shiftLines(&root, c.line-1, 0)
+	// The fast parser declines anchors, so only yaml.v3's trees can hold
+	// aliases; everything below follows them.
+	if r == noNode {
+		if line, err := checkAliases(&root); err != nil {
+			out.problems = append(out.problems, Problem{Pos: Position{File: c.file, Line: line}, Severity: "error", Message: err.Error()})
+			return out
+		}
+	}
 	n := deref(&root)
 	// A document of comments only (license headers, "# Source:" lines of
 	// helm template, disabled components) parses to no node at all.
