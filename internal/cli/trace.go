@@ -73,7 +73,7 @@ Exit codes: 0 the request succeeds, 1 it fails (or the input cannot tell),
 	fl.StringVarP(&f.spec.Method, "request", "X", "GET", "the HTTP method (as curl's -X)")
 	fl.StringVar(&f.spec.Method, "method", "GET", "the HTTP method")
 	fl.StringArrayVarP(&f.spec.Headers, "header", "H", nil, "a request header \"Name: value\" (repeatable; Host: overrides the URL's host for routing)")
-	fl.StringVar(&f.spec.HTTPVersion, "http-version", "1.1", "the client's HTTP version: 1.0, 1.1 or 2")
+	fl.StringVar(&f.spec.HTTPVersion, "http-version", "", "the client's HTTP version: 1.0, 1.1 or 2 (default 1.1, or what the client's nginx configuration speaks)")
 	fl.StringVar(&f.spec.SNI, "sni", "", "the SNI the client sends (https/tls; default the host)")
 	fl.StringArrayVar(&f.spec.Resolve, "resolve", nil, "HOST:PORT:ADDRESS as curl means it: connect to ADDRESS (picks the outbound listener)")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(trace.Formats, "|"))

@@ -117,6 +117,7 @@ const (
 	ReasonClientNoProxy  Reason = "client-no-proxy"
 	ReasonClientGateway  Reason = "client-gateway"
 	ReasonClientExternal Reason = "client-external"
+	ReasonNginxUpstream  Reason = "nginx-upstream" // nginx in the client decides the HTTP version
 
 	// Listener / protocol.
 	ReasonServicePort        Reason = "service-port"           // the host is a Service with this port

@@ -69,6 +69,15 @@ func (t *tracer) explain(d mesh.Decision, related ...mesh.Decision) {
 	if d.Reason == mesh.ReasonNoEndpoints && d.Object != nil && d.Object.Kind == "Service" {
 		rule = "service-selects-no-pods"
 	}
+	if d.Reason == mesh.ReasonHTTP10Rejected {
+		// nginx-upstream-http10 explains HTTP/1.0 only when nginx in the
+		// client chose it; a client asked to speak 1.0 is just rejected.
+		rule = ""
+		if t.nginx != nil {
+			rule = ruleFor[d.Reason]
+			related = append([]mesh.Decision{*t.nginx}, related...)
+		}
+	}
 	o.Rule = rule
 	if rule != "" {
 		for i, at := range append([]mesh.Decision{d}, related...) {

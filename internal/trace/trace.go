@@ -110,6 +110,9 @@ type Parsed struct {
 	Kind, Namespace, Name string
 	Request               mesh.Request
 	View                  RequestView
+	// HTTPVersionSet is true when the user chose the HTTP version; else
+	// the client decides (nginx's proxy_http_version, or HTTP/1.1).
+	HTTPVersionSet bool
 }
 
 // Parse checks a Spec: every error is the user's to fix (exit 2).
@@ -180,6 +183,7 @@ func Parse(s Spec) (Parsed, error) {
 	if r.Method == "" {
 		r.Method = "GET"
 	}
+	p.HTTPVersionSet = r.HTTPVersion != ""
 	switch r.HTTPVersion {
 	case "":
 		r.HTTPVersion = "1.1"
@@ -235,7 +239,19 @@ func Run(m *mesh.Model, p Parsed, findings []finding.Finding) (*Result, error) {
 		return nil, err
 	}
 	t := &tracer{m: m, res: &Result{Request: p.View, From: c.Name()}, findings: indexFindings(findings)}
-	t.run(c, p.Request)
+	r := p.Request
+	var nginxNote *mesh.Decision
+	if c.Workload != nil && r.IsHTTP() && !p.HTTPVersionSet {
+		// The client is an nginx that proxies to this host: the HTTP
+		// version is its proxy_http_version (seeds 001/003: 426).
+		if u, ok := m.NginxUpstreamTo(c.Workload, m.ResolveClientHost(r.Host, c.Namespace), r.Port); ok {
+			r.HTTPVersion = u.Version
+			t.res.Request.HTTPVersion = u.Version
+			nginxNote = &u.Decision
+			t.nginx = nginxNote
+		}
+	}
+	t.run(c, r, nginxNote)
 	return t.res, nil
 }
 
@@ -243,6 +259,8 @@ type tracer struct {
 	m        *mesh.Model
 	res      *Result
 	findings map[findingKey][]finding.Finding
+	// nginx is set when the client's nginx decided the HTTP version.
+	nginx *mesh.Decision
 }
 
 func (t *tracer) hop(step Step, d mesh.Decision) *Hop {
@@ -284,7 +302,7 @@ func (t *tracer) fail(f *mesh.Failure, d mesh.Decision, cluster string, related 
 	t.explain(d, related...)
 }
 
-func (t *tracer) run(c mesh.Client, r mesh.Request) {
+func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 	m := t.m
 	cr := mesh.ReasonClientSidecar
 	switch {
@@ -308,6 +326,9 @@ func (t *tracer) run(c mesh.Client, r mesh.Request) {
 			gs = append(gs, mesh.Decision{Reason: mesh.ReasonGatewayServer, Object: g.Object, Path: []any{"spec", "selector"}, Note: fmt.Sprintf("Gateway %s/%s configures this proxy", g.Namespace, g.Name)})
 		}
 		ch.Considered = considered(gs)
+	}
+	if nginxNote != nil {
+		ch.Considered = append(ch.Considered, considered([]mesh.Decision{*nginxNote})...)
 	}
 
 	l := m.Listen(c, r)
