@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -17,7 +18,7 @@ func deniedFindings(ds []Denied, rs []*rules.Rule) []finding.Finding {
 		var affected []string
 		for _, r := range rs {
 			for _, k := range r.Needs {
-				if k == d.Kind {
+				if gk, known := mesh.ParseKind(k); gk.Kind == d.Kind && (!known || gk.Group == d.Group) {
 					affected = append(affected, r.Name)
 					break
 				}

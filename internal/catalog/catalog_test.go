@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules/ruletest"
 )
 
@@ -42,6 +43,13 @@ func TestCatalog(t *testing.T) {
 		}
 		if r.Run != nil && (r.Doc.Before == "" || r.Doc.After == "" || len(r.Doc.Sources) == 0) {
 			t.Errorf("rule %s: before/after YAML and a source are required", r.Name)
+		}
+		for _, k := range r.Needs {
+			// A kind the model does not know by a bare name would match
+			// that name in any group.
+			if _, ok := mesh.ParseKind(k); !ok {
+				t.Errorf("rule %s: Needs %q is not a kind the model knows; write it as Kind.group", r.Name, k)
+			}
 		}
 	}
 }

@@ -41,3 +41,30 @@ func TestLookupHostFrom(t *testing.T) {
 		t.Error("defaultServiceExportTo [.] must limit the Service to its own namespace")
 	}
 }
+
+// Kinds are keyed by group and kind: a Gateway API Gateway is not an Istio
+// Gateway, and an extensions/v1beta1 Ingress is analyzed as an Ingress.
+func TestHasByGroupAndKind(t *testing.T) {
+	m := buildYAML(t, Options{},
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80}]\n",
+	)
+	for kind, want := range map[string]bool{
+		"Gateway":                     false,
+		"Gateway.networking.istio.io": false,
+		KubeGatewayKind:               true,
+		"Service":                     true,
+		"Service.example.com":         false,
+		"VirtualService":              false,
+	} {
+		if got := m.Has(kind); got != want {
+			t.Errorf("Has(%q) = %v, want %v", kind, got, want)
+		}
+	}
+	if !m.HasAny("Gateway", "Service") || m.HasAny("Gateway", "Ingress") {
+		t.Error("HasAny must be Has for any of the kinds")
+	}
+	if gk, _ := ParseKind("Gateway"); gk.String() != "Gateway" || (GroupKind{"gateway.networking.k8s.io", "Gateway"}).String() != KubeGatewayKind {
+		t.Error("GroupKind.String must round-trip ParseKind")
+	}
+}

@@ -6,6 +6,7 @@
 package mesh
 
 import (
+	"strings"
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -60,7 +61,8 @@ type Model struct {
 	Mesh  MeshConfig
 	Istio IstioInfo
 
-	kinds map[string]int // Kind -> count, to tell "absent from input" from "not found"
+	kinds     map[GroupKind]int // group and kind -> count, to tell "absent from input" from "not found"
+	kindNames map[string]int    // kind alone -> count, for kinds without a known group
 
 	servicesByHost      map[string]*Service
 	servicesByNS        map[string][]*Service
@@ -82,14 +84,85 @@ type Model struct {
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 }
 
-// Has reports whether the input holds at least one object of kind: rules use
-// it to tell "merely absent from the input" from "should resolve and does not".
-func (m *Model) Has(kind string) bool { return m.kinds[kind] > 0 }
+// GroupKind is a kind with its API group ("" for the core group).
+type GroupKind struct{ Group, Kind string }
+
+// String renders gk as Has and rules' Needs write it: "Kind" for the group
+// meshdoctor knows the kind by, else "Kind.group".
+func (gk GroupKind) String() string {
+	if g, ok := knownGroups[gk.Kind]; ok && g == gk.Group {
+		return gk.Kind
+	}
+	if gk.Group == "" {
+		return gk.Kind
+	}
+	return gk.Kind + "." + gk.Group
+}
+
+// Kind names written with a group, for kinds whose bare name means
+// another group's kind.
+const (
+	// KubeGatewayKind is the Gateway API Gateway; a bare "Gateway" is
+	// Istio's.
+	KubeGatewayKind = "Gateway.gateway.networking.k8s.io"
+)
+
+// knownGroups is the group a bare kind name means in Has and in rules'
+// Needs: the kinds meshdoctor models. A Gateway API Gateway is not an
+// Istio Gateway: "Gateway" alone is Istio's, and the Gateway API's is
+// KubeGatewayKind.
+var knownGroups = map[string]string{
+	"Namespace": "", "Pod": "", "Service": "", "ConfigMap": "", "Secret": "",
+	"ServiceAccount": "", "Endpoints": "",
+	"Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "ReplicaSet": "apps",
+	"Job": "batch", "CronJob": "batch",
+	"EndpointSlice": "discovery.k8s.io",
+	"Ingress":       "networking.k8s.io", "IngressClass": "networking.k8s.io",
+	"VirtualService": "networking.istio.io", "DestinationRule": "networking.istio.io",
+	"Gateway": "networking.istio.io", "ServiceEntry": "networking.istio.io",
+	"Sidecar": "networking.istio.io", "WorkloadEntry": "networking.istio.io",
+	"PeerAuthentication": "security.istio.io", "AuthorizationPolicy": "security.istio.io",
+	"RequestAuthentication": "security.istio.io",
+	"GatewayClass":          "gateway.networking.k8s.io", "HTTPRoute": "gateway.networking.k8s.io",
+	"GRPCRoute":     "gateway.networking.k8s.io",
+	"BackendConfig": "cloud.google.com",
+}
+
+// successorGroups maps the groups of older API versions that meshdoctor
+// analyzes as their successor to it (extensions/v1beta1 Ingress is a
+// networking.k8s.io Ingress).
+var successorGroups = map[GroupKind]string{
+	{"extensions", "Ingress"}: "networking.k8s.io",
+}
+
+// ParseKind reads a kind as Has and rules' Needs write it: "Kind" (the
+// group meshdoctor knows the kind by; any group for other kinds, ok
+// false) or "Kind.group".
+func ParseKind(s string) (gk GroupKind, ok bool) {
+	if k, g, dotted := strings.Cut(s, "."); dotted {
+		return GroupKind{g, k}, true
+	}
+	g, ok := knownGroups[s]
+	return GroupKind{g, s}, ok
+}
+
+func (m *Model) count(kind string) int {
+	gk, ok := ParseKind(kind)
+	if !ok {
+		return m.kindNames[kind]
+	}
+	return m.kinds[gk]
+}
+
+// Has reports whether the input holds at least one object of kind ("Kind"
+// or "Kind.group", see ParseKind): rules use it to tell "merely absent
+// from the input" from "should resolve and does not".
+func (m *Model) Has(kind string) bool { return m.count(kind) > 0 }
 
 // HasAny is Has for any of kinds.
 func (m *Model) HasAny(kinds ...string) bool {
 	for _, k := range kinds {
-		if m.kinds[k] > 0 {
+		if m.count(k) > 0 {
 			return true
 		}
 	}
@@ -187,7 +260,8 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		ConfigMaps:         map[string]*ConfigMap{},
 		Secrets:            map[string]*Secret{},
 		BackendConfigs:     map[string]*manifest.Object{},
-		kinds:              map[string]int{},
+		kinds:              map[GroupKind]int{},
+		kindNames:          map[string]int{},
 		servicesByHost:     map[string]*Service{},
 		servicesByNS:       map[string][]*Service{},
 		entriesByHost:      map[string][]*ServiceEntry{},
@@ -208,7 +282,12 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 	var pods []*Workload
 	var owned []ownedController
 	for _, o := range objects {
-		m.kinds[o.Kind]++
+		gk := GroupKind{o.Group(), o.Kind}
+		if g, ok := successorGroups[gk]; ok {
+			gk.Group = g
+		}
+		m.kinds[gk]++
+		m.kindNames[o.Kind]++
 		switch t := o.Typed.(type) {
 		case *corev1.Namespace:
 			m.Namespaces[o.Name] = &Namespace{Object: o}

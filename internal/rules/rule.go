@@ -30,7 +30,12 @@ type Rule struct {
 	Doc      Doc
 	Since    string // meshdoctor version that added it
 	// Needs lists kinds of which at least one must be in the input for the
-	// rule to have anything to check; the driver skips it otherwise.
+	// rule to have anything to check; the driver skips it otherwise. A
+	// kind is keyed by group and kind: "Gateway" is Istio's Gateway (the
+	// group meshdoctor knows a bare name by, mesh.ParseKind), and another
+	// group's kind of the same name is written "Kind.group" (e.g.
+	// mesh.KubeGatewayKind), so a Gateway API Gateway does not switch on
+	// Istio Gateway checks.
 	Needs []string
 	// Run inspects the model and reports through the pass. Nil for
 	// findings the loader or driver itself reports.
