@@ -374,10 +374,17 @@ func (m *Model) ResolveClientHost(host, ns string) string {
 	case 0:
 		return h + "." + ns + "." + suffix
 	case 1:
+		// ndots:5 tries the search path first: "api.shop" is Service api
+		// in namespace shop, "example.com" is example.com.
 		if m.LookupHost(h).Found() {
 			return h
 		}
-		return h + "." + suffix
+		svc := h + "." + suffix
+		_, last, _ := strings.Cut(h, ".")
+		if m.LookupHost(svc).Found() || m.NamespaceInInput(last) || !publicSuffix[last] {
+			return svc
+		}
+		return h
 	}
 	if strings.HasSuffix(h, ".svc") {
 		return h + "." + m.ClusterDomain
@@ -389,4 +396,13 @@ func (m *Model) ResolveClientHost(host, ns string) string {
 // (model.BuildSubsetKey): outbound|PORT|SUBSET|HOST.
 func ClusterName(port uint32, subset, host string) string {
 	return "outbound|" + strconv.FormatUint(uint64(port), 10) + "|" + subset + "|" + host
+}
+
+// publicSuffix holds common top-level domains: a two-label name ending in
+// one is a public host, not service.namespace, when no such namespace is in
+// the input.
+var publicSuffix = map[string]bool{
+	"com": true, "org": true, "net": true, "io": true, "dev": true, "app": true, "co": true,
+	"edu": true, "gov": true, "info": true, "biz": true, "cloud": true, "ai": true, "me": true,
+	"us": true, "uk": true, "de": true, "fr": true, "jp": true, "cn": true, "in": true, "eu": true,
 }

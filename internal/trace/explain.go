@@ -21,7 +21,6 @@ var ruleFor = map[mesh.Reason]string{
 	mesh.ReasonTLSAutoSNI:          "auto-sni-san-mismatch",
 	mesh.ReasonHTTP10Rejected:      "nginx-upstream-http10",
 	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
-	mesh.ReasonGatewayNoPort:       "gateway-selects-no-pods",
 }
 
 // fixFor is trace's own fix when no finding on the deciding object has
@@ -68,6 +67,11 @@ func (t *tracer) explain(d mesh.Decision, related ...mesh.Decision) {
 	rule := ruleFor[d.Reason]
 	if d.Reason == mesh.ReasonNoEndpoints && d.Object != nil && d.Object.Kind == "Service" {
 		rule = "service-selects-no-pods"
+	}
+	if d.Reason == mesh.ReasonServerStrict && t.client.Kind != mesh.ClientSidecar && t.client.Kind != mesh.ClientGateway && t.client.Workload != nil {
+		// A client without a sidecar: the rule reports the client.
+		rule = "non-mesh-client-strict-mtls"
+		related = append([]mesh.Decision{{Object: t.client.Workload.Object}}, related...)
 	}
 	if d.Reason == mesh.ReasonHTTP10Rejected {
 		// nginx-upstream-http10 explains HTTP/1.0 only when nginx in the

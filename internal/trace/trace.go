@@ -238,7 +238,7 @@ func Run(m *mesh.Model, p Parsed, findings []finding.Finding) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tracer{m: m, res: &Result{Request: p.View, From: c.Name()}, findings: indexFindings(findings)}
+	t := &tracer{m: m, res: &Result{Request: p.View, From: c.Name()}, findings: indexFindings(findings), client: c}
 	r := p.Request
 	var nginxNote *mesh.Decision
 	if c.Workload != nil && r.IsHTTP() && !p.HTTPVersionSet {
@@ -259,6 +259,7 @@ type tracer struct {
 	m        *mesh.Model
 	res      *Result
 	findings map[findingKey][]finding.Finding
+	client mesh.Client
 	// nginx is set when the client's nginx decided the HTTP version.
 	nginx *mesh.Decision
 }

@@ -1,0 +1,119 @@
+package trace_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/catalog"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
+	"github.com/meshdoctor/meshdoctor/internal/trace"
+)
+
+// root is the repository root, where cases name their inputs.
+const root = "../.."
+
+type traceCase struct {
+	Name         string   `json:"name"`
+	Input        []string `json:"input"`
+	IstioVersion string   `json:"istioVersion"`
+	From         string   `json:"from"`
+	URL          string   `json:"url"`
+	Headers      []string `json:"headers"`
+	HTTPVersion  string   `json:"httpVersion"`
+	Want         struct {
+		Status  int    `json:"status"`
+		Flag    string `json:"flag"`
+		Rule    string `json:"rule"`
+		Reason  string `json:"reason"`
+		Cluster string `json:"cluster"`
+		Success bool   `json:"success"`
+	} `json:"want"`
+	Notes []string `json:"notes"`
+}
+
+// analyze runs the analysis on inputs, as the CLI does.
+func analyze(t testing.TB, inputs []string, version string) *analysis.Result {
+	t.Helper()
+	var paths []string
+	for _, in := range inputs {
+		paths = append(paths, filepath.Join(root, in))
+	}
+	loaded, err := manifest.Load(paths, manifest.Options{DefaultNamespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return analysis.Run(loaded, analysis.Options{Rules: catalog.All(), Mesh: mesh.Options{IstioVersion: version}})
+}
+
+// TestCases runs testdata/trace/cases.yaml: the seeds' requests and the
+// behaviours of Istio's outbound traffic policy, each with the outcome the
+// client sees.
+func TestCases(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "testdata/trace/cases.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []traceCase
+	if err := yaml.UnmarshalStrict(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 10 {
+		t.Fatalf("only %d cases parsed", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			res := analyze(t, tc.Input, tc.IstioVersion)
+			p, err := trace.Parse(trace.Spec{From: tc.From, URL: tc.URL, Headers: tc.Headers, HTTPVersion: tc.HTTPVersion, DefaultNamespace: "default"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := trace.Run(res.Model, p, res.Findings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := tr.Outcome
+			w := tc.Want
+			failing := ""
+			var reasons []string
+			for _, h := range tr.Hops {
+				reasons = append(reasons, string(h.Reason))
+				for _, c := range h.Considered {
+					reasons = append(reasons, string(c.Reason))
+				}
+				if h.Fails {
+					failing = string(h.Reason)
+					for _, c := range h.Considered {
+						if string(c.Reason) == w.Reason {
+							failing = w.Reason
+						}
+					}
+				}
+			}
+			if o.Status != w.Status || o.Success != w.Success || (w.Flag != "" && o.Flag != w.Flag) || o.Rule != w.Rule ||
+				(w.Cluster != "" && o.Cluster != w.Cluster) || (w.Reason != "" && failing != w.Reason) {
+				var buf writer
+				_ = trace.Write(&buf, "text", tr, false)
+				t.Errorf("got status %d flag %q rule %q failing reason %q cluster %q success %v; want %+v\n%s", o.Status, o.Flag, o.Rule, failing, o.Cluster, o.Success, w, buf)
+			}
+			if !o.Success && !o.Unknown && o.Fix == "" {
+				t.Errorf("a failure without a fix")
+			}
+			for _, n := range tc.Notes {
+				if !slices.Contains(reasons, n) {
+					t.Errorf("no hop or candidate with reason %q; reasons: %v", n, reasons)
+				}
+			}
+		})
+	}
+}
+
+type writer []byte
+
+func (w *writer) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
+func (w writer) String() string               { return string(w) }
