@@ -259,7 +259,7 @@ type tracer struct {
 	m        *mesh.Model
 	res      *Result
 	findings map[findingKey][]finding.Finding
-	client mesh.Client
+	client   mesh.Client
 	// nginx is set when the client's nginx decided the HTTP version.
 	nginx *mesh.Decision
 }
