@@ -53,6 +53,10 @@ type source struct {
 	length int
 	line   int
 	data   []byte
+
+	// The document's tree for positions, parsed on first use (tree).
+	once   sync.Once
+	parsed *docTree
 }
 
 func (s *source) read() ([]byte, error) {
@@ -69,8 +73,10 @@ func (s *source) read() ([]byte, error) {
 	return buf, err
 }
 
-// root returns the object's mapping node, parsing its document again if
-// needed; nil when the source is gone (positions then fall back to Line).
+// root returns the object's mapping node as yaml.Node, parsing its document
+// again with yaml.v3 if needed; nil when the source is gone. Only Field and
+// FieldJSON need it (kinds without a Go type); positions use the document's
+// cached tree (positions.go).
 func (o *Object) root() *yaml.Node {
 	o.nodeOnce.Do(func() {
 		if o.node != nil || o.src == nil {
@@ -148,14 +154,15 @@ func (p Position) String() string {
 // finding about a missing field points at its parent.
 func (o *Object) Pos(path ...any) Position {
 	line := o.Line
-	n := o.root()
-	for _, step := range path {
-		k, v := lookup(n, step)
-		if k == nil {
-			break
+	if c, ok := o.objectCursor(); ok {
+		for _, step := range path {
+			k, v := c.lookup(step)
+			if !k.valid() {
+				break
+			}
+			line = k.line()
+			c = v
 		}
-		line = k.Line
-		n = v
 	}
 	return Position{File: o.File, Line: line}
 }
@@ -183,13 +190,16 @@ func PathString(path []any) string {
 // scalar ("|") it is the line of the indicator, whose content starts one line
 // below. ok is false when the path does not exist.
 func (o *Object) ValuePos(path ...any) (pos Position, ok bool) {
-	n := o.root()
+	c, ok := o.objectCursor()
+	if !ok {
+		return Position{File: o.File, Line: o.Line}, false
+	}
 	for _, step := range path {
-		if _, n = lookup(n, step); n == nil {
+		if _, c = c.lookup(step); !c.valid() {
 			return Position{File: o.File, Line: o.Line}, false
 		}
 	}
-	return Position{File: o.File, Line: n.Line}, true
+	return Position{File: o.File, Line: c.line()}, true
 }
 
 // lookup returns the key (or list item) node and the value node for step.
