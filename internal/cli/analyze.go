@@ -143,11 +143,19 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 		opts.Ignore = append(opts.Ignore, ig)
 	}
+	if f.istioVersion != "" {
+		if _, ok := mesh.ParseVersion(f.istioVersion); !ok {
+			return usageErr("--istio-version: %q is not a version (want e.g. 1.22.2)", f.istioVersion)
+		}
+	}
 	opts.Mesh.IstioVersion = f.istioVersion
 	if f.meshConfig != "" {
 		b, err := os.ReadFile(f.meshConfig)
 		if err != nil {
 			return usageErr("--mesh-config: %v", err)
+		}
+		if err := mesh.CheckMeshConfig(b); err != nil {
+			return usageErr("--mesh-config %s: %s", f.meshConfig, oneLine(err.Error()))
 		}
 		opts.Mesh.MeshConfig = b
 	}
@@ -193,6 +201,7 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 	}
 	loadTime := time.Since(loadStart) - res.ModelTime - res.RulesTime
+	warnNewerIstio(streams, res.Model.Istio)
 	color := streams.OutTTY && !f.noColor && streams.Getenv("NO_COLOR") == "" && streams.Getenv("TERM") != "dumb"
 	reportStart := time.Now()
 	if err := report.Write(streams.Out, f.output, res, report.Options{Color: color, Version: Version, Rules: catalog.All()}); err != nil {
@@ -215,6 +224,11 @@ func markUpgrade(res, current *analysis.Result, f analyzeFlags) error {
 	if !current.Model.Istio.VersionKnown {
 		return usageErr("--upgrade-to needs the current Istio version: include istiod (or the gateway deployments) in the input, or pass --istio-version")
 	}
+	// Istio supports upgrades, not downgrades, and the comparison would
+	// report the newer version's problems as ones the change removes.
+	if cur, to := current.Model.Istio, res.Model.Istio.Version; to.Less(cur.Version) {
+		return usageErr("--upgrade-to %s is older than the current Istio %s (%s): give a newer version, or --istio-version to analyze as %s", f.upgradeTo, cur.Version, cur.VersionSource, f.upgradeTo)
+	}
 	analysis.MarkPreExisting(res, current)
 	if f.onlyNew {
 		res.DropPreExisting()
@@ -223,5 +237,23 @@ func markUpgrade(res, current *analysis.Result, f analyzeFlags) error {
 }
 
 var errNoRule = errors.New("no such rule")
+
+// warnNewerIstio says when the Istio version analyzed is newer than any
+// meshdoctor knows: its feature-flag defaults are then those of the newest
+// known release, which may no longer hold.
+func warnNewerIstio(streams IO, info mesh.IstioInfo) {
+	newest := mesh.AssumedVersion
+	if !info.VersionKnown || !newerMinor(info.Version, newest) {
+		return
+	}
+	fmt.Fprintf(streams.Err, "Warning: Istio %s (%s) is newer than the newest release meshdoctor knows (%s): its defaults are extrapolated from %s\n",
+		info.Version.MinorString(), info.VersionSource, newest.MinorString(), newest.MinorString())
+}
+
+// newerMinor: v is a later major.minor than known (patches change no
+// defaults).
+func newerMinor(v, known mesh.Version) bool {
+	return v.Major > known.Major || v.Major == known.Major && v.Minor > known.Minor
+}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d.Microseconds())/1000) }

@@ -239,3 +239,57 @@ func TestUpgradeTo(t *testing.T) {
 		t.Errorf("a non-version: exit %d", code)
 	}
 }
+
+// TestInputsTypedAtTheEdge: flags that cannot mean what they say end the
+// run (exit 2, one line naming the flag) instead of being ignored.
+func TestInputsTypedAtTheEdge(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct{ name, content, want string }{
+		{"syntax.yaml", "rootNamespace: [istio-system\n", "not YAML"},
+		{"type.yaml", "enableAutoMtls: maybe\n", "not a MeshConfig"},
+		{"scalar.yaml", "just words\n", "not a MeshConfig"},
+		{"deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", "a Deployment, not a MeshConfig"},
+		{"cm-nomesh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata: {meshNetworks: 'networks: {}'}\n", "no data.mesh"},
+		{"cm-bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    enableAutoMtls: 3\n", "data.mesh of the ConfigMap: not a MeshConfig"},
+	} {
+		code, _, errOut := run(t, brokenVS, nil, "analyze", "--mesh-config", write(c.name, c.content), "-")
+		if code != ExitUsage || !strings.Contains(errOut, "--mesh-config") || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("--mesh-config %s: want exit 2 and one line with %q, got %d %q", c.name, c.want, code, errOut)
+		}
+	}
+	for name, content := range map[string]string{
+		"mesh.yaml": "rootNamespace: istio-system\nenableAutoMtls: false\nunknownFutureField: 1\n",
+		"cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    enableAutoMtls: true\n",
+	} {
+		if code, _, errOut := run(t, brokenVS, nil, "analyze", "--mesh-config", write(name, content), "-"); code != ExitFindings || errOut != "" {
+			t.Errorf("--mesh-config %s is valid: exit %d %q", name, code, errOut)
+		}
+	}
+	for _, v := range []string{"latest", "1", "one.two", "1.x"} {
+		if code, _, errOut := run(t, brokenVS, nil, "analyze", "--istio-version", v, "-"); code != ExitUsage || !strings.Contains(errOut, "--istio-version") {
+			t.Errorf("--istio-version %s: exit %d %q", v, code, errOut)
+		}
+	}
+	code, _, errOut := run(t, brokenVS, nil, "analyze", "--istio-version", "1.40.1", "-")
+	if code != ExitFindings || !strings.Contains(errOut, "Warning: Istio 1.40") || !strings.Contains(errOut, "extrapolated") {
+		t.Errorf("a version newer than known: exit %d %q", code, errOut)
+	}
+	if _, _, errOut := run(t, brokenVS, nil, "analyze", "--istio-version", "1.22.2", "-"); errOut != "" {
+		t.Errorf("a known version must not warn: %q", errOut)
+	}
+	// Seed 000 runs 1.22.2: "upgrading" to 1.20 is a downgrade.
+	code, _, errOut = run(t, "", nil, "analyze", "--upgrade-to", "1.20.6", "../../examples/000-auto-sni-upgrade")
+	if code != ExitUsage || !strings.Contains(errOut, "--upgrade-to 1.20.6 is older than the current Istio 1.22.2") {
+		t.Errorf("downgrade: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", nil, "analyze", "--upgrade-to", "1.22.2", "--fail-on", "none", "../../examples/000-auto-sni-upgrade"); code != ExitOK || errOut != "" {
+		t.Errorf("an upgrade to the same version is no error: exit %d %q", code, errOut)
+	}
+}
