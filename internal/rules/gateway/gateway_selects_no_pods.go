@@ -17,7 +17,7 @@ var GatewaySelectsNoPods = &rules.Rule{
 	Needs:   []string{"Gateway"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "An Istio Gateway configures the listeners of the gateway proxies (Envoy running as \"router\") whose pod labels match spec.selector, in any namespace (only the Gateway's namespace when istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true). Sidecars ignore Gateways. A selector that matches no gateway pod (a label copied from another install, istio: ingress instead of istio: ingressgateway, an application's labels) opens its servers on no proxy, and the VirtualServices bound to it are never served. The rule runs only when the input holds gateway workloads; otherwise the gateway is installed elsewhere and cannot be checked.",
+		Mechanism: "An Istio Gateway configures the listeners of the gateway proxies (Envoy running as \"router\") whose pod labels match spec.selector, in any namespace (only the Gateway's namespace when istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true). Sidecars ignore Gateways. A selector that matches no gateway pod (a label copied from another install, istio: ingress instead of istio: ingressgateway, an application's labels) opens its servers on no proxy, and the VirtualServices bound to it are never served. The rule runs only when the input holds gateway workloads; otherwise the gateway is installed elsewhere and cannot be checked. A selector of a gateway Istio's installers deploy (istio: ingressgateway, egressgateway, eastwestgateway, ingress or egress; app: istio-ingressgateway…) is checked only when the input holds the shared gateways (a gateway workload in the root namespace or another istio-* namespace): an input with only an application's own gateway Deployment does not show the mesh's default ingress gateway, which is merely absent.",
 		Symptom:   "No gateway listens for the Gateway's hosts and ports: connections to the ingress IP on that port are refused, or a gateway serving other hosts on the port answers HTTP 404 with response flag NR; istioctl analyze reports IST0101 (referenced selector not found).",
 		Fix:       "Set spec.selector to the labels of the gateway pods (e.g. istio: ingressgateway for the default ingress gateway, or the labels of your gateway Deployment's pod template).",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: web\nspec:\n  selector:\n    istio: ingress          # the pods are labelled istio: ingressgateway\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"web.example.com\"]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istio-ingressgateway\n  namespace: istio-system\nspec:\n  selector:\n    matchLabels: {istio: ingressgateway}\n  template:\n    metadata:\n      labels: {istio: ingressgateway, app: istio-ingressgateway}\n    spec:\n      containers:\n      - name: istio-proxy\n        image: docker.io/istio/proxyv2:1.22.2\n        args: [proxy, router]\n",
@@ -37,11 +37,50 @@ func runGatewaySelectsNoPods(p *rules.Pass) {
 	if len(gws) == 0 {
 		return // gateway proxies installed elsewhere: nothing to check against
 	}
-	for _, g := range m.Gateways {
-		if len(g.Spec.Selector) > 0 {
-			checkGatewaySelector(p, g, gws)
+	shared := false
+	for _, w := range gws {
+		if sharedGatewayNamespace(m, w.Namespace) {
+			shared = true
+			break
 		}
 	}
+	for _, g := range m.Gateways {
+		if len(g.Spec.Selector) == 0 {
+			continue
+		}
+		if !shared && standardGatewaySelector(g.Spec.Selector) {
+			// The input holds only gateways of its own (a user gateway
+			// Deployment), not the mesh's shared ingress or egress
+			// gateway this selector names: that one is merely absent.
+			continue
+		}
+		checkGatewaySelector(p, g, gws)
+	}
+}
+
+// sharedGatewayNamespace reports whether ns is where an installation's
+// shared gateways run: the root namespace (istio-system) or another istio-*
+// namespace (istio-ingress, as the gateway installation docs use).
+func sharedGatewayNamespace(m *mesh.Model, ns string) bool {
+	return ns == m.Mesh.RootNamespace || strings.HasPrefix(ns, "istio-")
+}
+
+// standardGatewaySelector reports whether sel is the selector of a gateway
+// Istio's installers deploy (istio: ingressgateway, egressgateway,
+// eastwestgateway, or ingress/egress as the istio/gateway chart names its
+// release's pods; app: istio-ingressgateway…), which is installed apart
+// from the applications that use it.
+// https://istio.io/latest/docs/setup/additional-setup/gateway/
+func standardGatewaySelector(sel map[string]string) bool {
+	for k, v := range sel {
+		switch {
+		case k == "istio" && (v == "ingressgateway" || v == "egressgateway" || v == "eastwestgateway" || v == "ingress" || v == "egress"):
+		case k == "app" && (v == "istio-ingressgateway" || v == "istio-egressgateway" || v == "istio-eastwestgateway"):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func checkGatewaySelector(p *rules.Pass, g *mesh.Gateway, gws []*mesh.Workload) {
