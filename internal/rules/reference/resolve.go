@@ -23,6 +23,10 @@ type scope struct {
 	// seShort holds ServiceEntry hosts written without a dot; how such a
 	// host is qualified is not something a missing-host rule should guess.
 	seShort map[string]bool
+	// servicesByName indexes the Services by name for suggestions, built
+	// on the first one: scanning every Service per missing host made a
+	// mesh with many typos quadratic.
+	servicesByName map[string][]*mesh.Service
 }
 
 func newScope(m *mesh.Model) *scope {
@@ -263,9 +267,15 @@ func (s *scope) suggestService(name, ns string) missingHost {
 		return missingHost{Suggest: hosts[best], Why: "a Service with a similar name exists"}
 	}
 	sort.Strings(names)
+	if s.servicesByName == nil {
+		s.servicesByName = map[string][]*mesh.Service{}
+		for _, svc := range s.m.Services {
+			s.servicesByName[svc.Name] = append(s.servicesByName[svc.Name], svc)
+		}
+	}
 	var elsewhere []string
-	for _, svc := range s.m.Services {
-		if svc.Name == name && svc.Namespace != ns {
+	for _, svc := range s.servicesByName[name] {
+		if svc.Namespace != ns {
 			elsewhere = append(elsewhere, svc.Host)
 		}
 	}
