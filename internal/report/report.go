@@ -3,6 +3,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,15 +32,27 @@ type Document struct {
 	Summary  analysis.Summary  `json:"summary"`
 }
 
-// Write renders res in format.
+// Write renders res in format. Text, JSON and SARIF are written finding by
+// finding through a buffer, never built whole: a neglected cluster's tens
+// of thousands of findings would otherwise be held twice more in memory
+// (the encoded document and its indented copy).
 func Write(w io.Writer, format string, res *analysis.Result, opts Options) error {
 	switch format {
-	case "text", "":
-		return writeText(w, res, opts)
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(document(res))
+	case "text", "", "json", "sarif":
+		b := bufio.NewWriterSize(w, 64<<10)
+		var err error
+		switch format {
+		case "json":
+			err = writeJSON(b, res)
+		case "sarif":
+			err = writeSARIF(b, res, opts)
+		default:
+			err = writeText(b, res, opts)
+		}
+		if ferr := b.Flush(); err == nil {
+			err = ferr
+		}
+		return err
 	case "yaml":
 		b, err := json.Marshal(document(res))
 		if err != nil {
@@ -50,8 +64,6 @@ func Write(w io.Writer, format string, res *analysis.Result, opts Options) error
 		}
 		_, err = w.Write(y)
 		return err
-	case "sarif":
-		return writeSARIF(w, res, opts)
 	}
 	return fmt.Errorf("unknown output format %q (want text, json, yaml or sarif)", format)
 }
@@ -62,4 +74,57 @@ func document(res *analysis.Result) Document {
 		fs = []finding.Finding{}
 	}
 	return Document{Findings: fs, Summary: res.Summary()}
+}
+
+// writeJSON writes document(res) exactly as json.Encoder with a two-space
+// indent would, one finding at a time.
+func writeJSON(w *bufio.Writer, res *analysis.Result) error {
+	var scratch bytes.Buffer
+	w.WriteString("{\n  \"findings\": ")
+	if err := writeArray(w, &scratch, len(res.Findings), "  ", func(i int) any { return &res.Findings[i] }); err != nil {
+		return err
+	}
+	w.WriteString(",\n  \"summary\": ")
+	if err := writeIndented(w, &scratch, res.Summary(), "  "); err != nil {
+		return err
+	}
+	w.WriteString("\n}\n")
+	return nil
+}
+
+// writeArray writes n elements as an indented JSON array whose opening
+// bracket is already at indentation prefix, as MarshalIndent lays it out.
+func writeArray(w *bufio.Writer, scratch *bytes.Buffer, n int, prefix string, elem func(int) any) error {
+	if n == 0 {
+		w.WriteString("[]")
+		return nil
+	}
+	w.WriteByte('[')
+	inner := prefix + "  "
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString("\n" + inner)
+		if err := writeIndented(w, scratch, elem(i), inner); err != nil {
+			return err
+		}
+	}
+	w.WriteString("\n" + prefix + "]")
+	return nil
+}
+
+// writeIndented writes v as MarshalIndent(v, prefix, "  ") would, its
+// first line already at prefix.
+func writeIndented(w *bufio.Writer, scratch *bytes.Buffer, v any, prefix string) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	scratch.Reset()
+	if err := json.Indent(scratch, b, prefix, "  "); err != nil {
+		return err
+	}
+	_, err = w.Write(scratch.Bytes())
+	return err
 }

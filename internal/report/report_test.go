@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/catalog"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/meshgen"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 	"github.com/meshdoctor/meshdoctor/internal/rules/traffic"
 )
@@ -115,6 +118,66 @@ func TestSARIFRegions(t *testing.T) {
 		p := r.Locations[0].Physical
 		if p == nil || p.Region == nil || p.Region.StartLine == 0 || p.Artifact.URI != "testdata/input.yaml" {
 			t.Errorf("result %s: want a region in testdata/input.yaml, got %+v", r.RuleID, p)
+		}
+	}
+}
+
+// TestStreamedOutputIsUnchanged: JSON and SARIF are written finding by
+// finding; the bytes must be what encoding the whole document with
+// json.Encoder (two-space indent) gave, on thousands of real findings and
+// on none.
+func TestStreamedOutputIsUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	err := meshgen.GenerateFindingsHeavy(meshgen.Config{Namespaces: 4, Services: 30}, func(name string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(dir, name))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := manifest.Load([]string{dir}, manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := analysis.Run(loaded, analysis.Options{Rules: catalog.All()})
+	if len(many.Findings) < 100 {
+		t.Fatalf("only %d findings", len(many.Findings))
+	}
+	none := &analysis.Result{}
+	for name, res := range map[string]*analysis.Result{"many": many, "none": none, "golden": result(t)} {
+		var got, want bytes.Buffer
+		if err := Write(&got, "json", res, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(document(res)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: streamed JSON differs from the encoded document", name)
+		}
+
+		got.Reset()
+		want.Reset()
+		if err := Write(&got, "sarif", res, Options{Version: "test", Rules: catalog.All()}); err != nil {
+			t.Fatal(err)
+		}
+		// Decoding and encoding again gives json.Encoder's layout of
+		// the same content.
+		var log sarifLog
+		if err := json.Unmarshal(got.Bytes(), &log); err != nil {
+			t.Fatal(err)
+		}
+		enc = json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(log); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: streamed SARIF differs from the encoded log", name)
+		}
+		if len(log.Runs) != 1 || len(log.Runs[0].Results) != len(res.Findings) {
+			t.Errorf("%s: SARIF has %d runs, want 1 with %d results", name, len(log.Runs), len(res.Findings))
 		}
 	}
 }

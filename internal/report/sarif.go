@@ -1,8 +1,8 @@
 package report
 
 import (
-	"encoding/json"
-	"io"
+	"bufio"
+	"bytes"
 	"path/filepath"
 	"strings"
 
@@ -98,7 +98,7 @@ func level(s finding.Severity) string {
 	return "note"
 }
 
-func writeSARIF(w io.Writer, res *analysis.Result, opts Options) error {
+func writeSARIF(w *bufio.Writer, res *analysis.Result, opts Options) error {
 	drv := sarifDriver{Name: "meshdoctor", Version: opts.Version, InformationURI: "https://github.com/meshdoctor/meshdoctor", Rules: []sarifRule{}}
 	index := map[string]int{}
 	for _, r := range opts.Rules {
@@ -113,8 +113,8 @@ func writeSARIF(w io.Writer, res *analysis.Result, opts Options) error {
 			Properties:           map[string]string{"area": r.Area},
 		})
 	}
-	results := []sarifResult{}
-	for _, f := range res.Findings {
+	result := func(i int) any {
+		f := &res.Findings[i]
 		text := f.Message
 		if f.Symptom != "" {
 			text += "\nSymptom: " + f.Symptom
@@ -129,14 +129,19 @@ func writeSARIF(w io.Writer, res *analysis.Result, opts Options) error {
 				loc.Physical.Region = &sarifRegion{StartLine: f.Origin.Line}
 			}
 		}
-		results = append(results, sarifResult{RuleID: f.Code, RuleIndex: index[f.Rule], Level: level(f.Severity), Message: sarifText{text}, Locations: []sarifLocation{loc}})
+		return sarifResult{RuleID: f.Code, RuleIndex: index[f.Rule], Level: level(f.Severity), Message: sarifText{text}, Locations: []sarifLocation{loc}}
 	}
-	log := sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: drv}, Results: results}},
+	// The sarifLog of one run, laid out as json.Encoder with a two-space
+	// indent would, the results streamed one by one.
+	var scratch bytes.Buffer
+	w.WriteString("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ")
+	if err := writeIndented(w, &scratch, sarifTool{Driver: drv}, "      "); err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	w.WriteString(",\n      \"results\": ")
+	if err := writeArray(w, &scratch, len(res.Findings), "      ", result); err != nil {
+		return err
+	}
+	w.WriteString("\n    }\n  ]\n}\n")
+	return nil
 }
