@@ -112,6 +112,13 @@ func problemFindings(ps []manifest.Problem) []finding.Finding {
 			symptom = "the field is silently ignored: the behaviour you configured does not happen"
 			fix = "check the field's spelling and nesting against the Istio reference; remove it if it is not meant to be there"
 		}
+		if p.Unreadable {
+			symptom = "nothing in this file was analyzed: the run says nothing about it"
+			fix = "leave the file out of the paths, or save it as UTF-8 (or UTF-16 with a byte order mark) YAML or JSON"
+			if strings.Contains(p.Message, "permission denied") {
+				fix = "give the user running meshdoctor read access (e.g. chmod a+r " + p.Pos.File + "), or leave the file out of the paths"
+			}
+		}
 		f := finding.Finding{Code: rules.InvalidManifest.Code, Rule: rules.InvalidManifest.Name, Severity: sev, Origin: p.Pos, Message: p.Message, Symptom: symptom, Fix: fix}
 		if p.Ref != nil {
 			f.Resource = *p.Ref

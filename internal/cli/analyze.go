@@ -177,6 +177,9 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	}
 	loadStart := time.Now()
 	var res *analysis.Result
+	// A file that could not be read at all keeps the run from passing:
+	// nothing in it was checked.
+	unreadable := false
 	if len(args) > 0 && !f.kubeOverlay {
 		if namespace == "" {
 			namespace = "default"
@@ -187,6 +190,13 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 		if len(loaded.Objects) == 0 && len(loaded.Problems) == 0 {
 			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
+		}
+		if err := nothingReadable(loaded); err != nil {
+			return err
+		}
+		unreadable = hasUnreadable(loaded)
+		if namespaceSet {
+			warnNamespaceUnused(streams, loaded, namespace)
 		}
 		res = analysis.Run(loaded, target)
 		if f.upgradeTo != "" {
@@ -208,13 +218,62 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		return usageErr("writing output: %v", err)
 	}
 	if f.stats {
-		fmt.Fprintf(streams.Err, "stats: objects=%d findings=%d load=%s model=%s rules=%s report=%s total=%s peak_rss_mb=%d\n",
-			res.Objects, len(res.Findings), ms(loadTime), ms(res.ModelTime), ms(res.RulesTime), ms(time.Since(reportStart)), ms(time.Since(loadStart)), peakRSSMB())
+		fmt.Fprintln(streams.Err, statsLine(res, loadTime, time.Since(reportStart), time.Since(loadStart)))
 	}
-	if failOn > 0 && res.Worst() >= failOn {
+	if failOn > 0 && res.Worst() >= failOn || unreadable {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
+}
+
+// nothingReadable is the input error of a run where every file given could
+// not be read (permission denied, binary): there is nothing to report on,
+// and a report would read as a pass.
+func nothingReadable(loaded *manifest.Result) error {
+	var first manifest.Problem
+	n := 0
+	for _, p := range loaded.Problems {
+		if !p.Unreadable {
+			return nil
+		}
+		if n == 0 {
+			first = p
+		}
+		n++
+	}
+	if n == 0 || len(loaded.Objects) > 0 {
+		return nil
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (and %d more files that could not be read)", n-1)
+	}
+	msg := oneLine(first.Message)
+	if !strings.Contains(msg, first.Pos.File) {
+		msg = first.Pos.File + ": " + msg
+	}
+	return usageErr("%s%s; nothing was analyzed", msg, more)
+}
+
+func hasUnreadable(loaded *manifest.Result) bool {
+	for _, p := range loaded.Problems {
+		if p.Unreadable {
+			return true
+		}
+	}
+	return false
+}
+
+// warnNamespaceUnused: -n for files only places objects that set no
+// namespace; when every object sets its own, the flag changed nothing and
+// the user probably meant something else (a namespace filter, a typo).
+func warnNamespaceUnused(streams IO, loaded *manifest.Result, ns string) {
+	for _, o := range loaded.Objects {
+		if o.Namespace == ns {
+			return
+		}
+	}
+	fmt.Fprintf(streams.Err, "Warning: -n %s matches nothing: no object in the input is, or is placed, in namespace %s (for files -n only places objects that set no namespace)\n", ns, ns)
 }
 
 // markUpgrade marks what the current version already has as pre-existing,

@@ -293,3 +293,67 @@ func TestInputsTypedAtTheEdge(t *testing.T) {
 		t.Errorf("an upgrade to the same version is no error: exit %d %q", code, errOut)
 	}
 }
+
+// TestUnreadableFiles: a file that cannot be read is an input error when
+// it is all there is (exit 2, one line), and otherwise an error finding
+// that no --fail-on turns into a pass.
+func TestUnreadableFiles(t *testing.T) {
+	if !unprivileged(t) {
+		return
+	}
+	dir, err := os.MkdirTemp("", "meshdoctor-unreadable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	secret := filepath.Join(dir, "secret.yaml")
+	os.WriteFile(secret, []byte(brokenVS), 0o644)
+	os.Chmod(secret, 0)
+	if f, err := os.Open(secret); err == nil {
+		f.Close()
+		t.Skip("this user reads files of mode 000")
+	}
+	ok := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(ok, []byte(strings.ReplaceAll(brokenVS, "subset: v2", "")), 0o644)
+	code, out, errOut := run(t, "", nil, "analyze", "--fail-on", "none", secret)
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "permission denied; nothing was analyzed") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("only an unreadable file: exit %d %q %q", code, out, errOut)
+	}
+	code, out, _ = run(t, "", nil, "analyze", "--fail-on", "none", "--no-color", secret, ok)
+	if code != ExitFindings || !strings.Contains(out, "invalid-manifest") || !strings.Contains(out, "chmod a+r "+secret) || !strings.Contains(out, "in 2 objects") {
+		t.Errorf("an unreadable file next to a readable one: exit %d\n%s", code, out)
+	}
+}
+
+func TestBinaryAndUTF16Files(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin.yaml")
+	os.WriteFile(bin, []byte("\x00\x01\x02apiVersion"), 0o644)
+	code, _, errOut := run(t, "", nil, "analyze", bin)
+	if code != ExitUsage || !strings.Contains(errOut, bin+": binary file") {
+		t.Errorf("binary only: exit %d %q", code, errOut)
+	}
+	// UTF-16 LE with a byte order mark, as PowerShell's > writes it.
+	var u16 []byte
+	for _, r := range "\uFEFF" + brokenVS {
+		u16 = append(u16, byte(r), byte(r>>8))
+	}
+	utf := filepath.Join(dir, "utf16.yaml")
+	os.WriteFile(utf, u16, 0o644)
+	code, out, _ := run(t, "", nil, "analyze", "--no-color", "--fail-on", "none", bin, utf)
+	if code != ExitFindings || !strings.Contains(out, "subset-not-found") || !strings.Contains(out, utf+":15") || !strings.Contains(out, "leave the file out of the paths") {
+		t.Errorf("binary next to UTF-16: exit %d\n%s", code, out)
+	}
+}
+
+// For files, -n only places objects without a namespace: when none lands
+// there, say so.
+func TestNamespaceMatchingNothingWarns(t *testing.T) {
+	code, _, errOut := run(t, brokenVS, nil, "analyze", "-n", "shoop", "-")
+	if code != ExitFindings || !strings.Contains(errOut, "Warning: -n shoop matches nothing") {
+		t.Errorf("exit %d %q", code, errOut)
+	}
+	if _, _, errOut := run(t, brokenVS, nil, "analyze", "-n", "shop", "-"); errOut != "" {
+		t.Errorf("-n naming the input's namespace: %q", errOut)
+	}
+}

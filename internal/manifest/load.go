@@ -98,7 +98,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 			err = d.file(f, res)
 		}
 		if err != nil {
-			res.Problems = append(res.Problems, Problem{Pos: Position{File: f}, Severity: "error", Message: err.Error()})
+			res.Problems = append(res.Problems, Problem{Pos: Position{File: f}, Severity: "error", Message: err.Error(), Unreadable: true})
 		}
 		res.Files++
 	}
@@ -127,12 +127,18 @@ func expand(p string) (files, skipped []string, err error) {
 		return nil, nil, fmt.Errorf("%s is a Helm chart, whose templates are not manifests yet: render it first, e.g. helm template %s | meshdoctor analyze -", p, p)
 	}
 	var out, patches []string
-	err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+	// WalkDir does not follow a symbolic link, not even the root's: a
+	// trailing separator makes the root the directory it points to.
+	root := p
+	if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		root = p + string(filepath.Separator)
+	}
+	err = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if e.IsDir() {
-			if path != p && strings.HasPrefix(e.Name(), ".") {
+			if path != root && strings.HasPrefix(e.Name(), ".") {
 				return filepath.SkipDir
 			}
 			// A Helm chart holds templates, not manifests: they are
@@ -337,15 +343,21 @@ func (d *decoder) submit(file string, line int, data []byte, src *source) {
 func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(8000)
-	if bytes.IndexByte(head, 0) >= 0 {
-		return errors.New("binary file, skipped")
+	// kubectl reads UTF-16 with a byte order mark (Windows editors and
+	// PowerShell's > write it); its NUL bytes are not binary.
+	utf16 := utf16Order(head)
+	if utf16 != nil {
+		br = bufio.NewReaderSize(&utf16Reader{r: br, order: utf16}, 64<<10)
+	} else if bytes.IndexByte(head, 0) >= 0 {
+		return errBinary
 	}
 	var doc bytes.Buffer
 	start, line := 1, 0
 	var offset, startOffset int64
 	// A document can be read again from its file region for positions;
-	// stdin, and a document starting on its "---" line, keep their bytes.
-	rereadable := name != "<stdin>"
+	// stdin, decoded UTF-16 (whose offsets are not the file's), and a
+	// document starting on its "---" line keep their bytes.
+	rereadable := name != "<stdin>" && utf16 == nil
 	inline := false
 	tooBig := false
 	flush := func() {

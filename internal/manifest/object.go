@@ -246,6 +246,9 @@ type Problem struct {
 	// notObject: the document has neither apiVersion nor kind, so it may
 	// be no manifest at all (a values file, package.json).
 	notObject bool
+	// Unreadable: the whole file could not be read (permission denied,
+	// binary), so nothing in it was analyzed.
+	Unreadable bool
 }
 
 func (p Problem) Error() string { return fmt.Sprintf("%s: %s", p.Pos, p.Message) }
