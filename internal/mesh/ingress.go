@@ -248,6 +248,10 @@ type ProbeMiss struct {
 	// Liveness is the path of an httpGet livenessProbe on the serving
 	// container, which users often expect the load balancer to use.
 	Liveness string
+	// Readiness is "path on port" of an httpGet readinessProbe of the
+	// serving container that GKE cannot copy for its port or scheme: the
+	// app's health endpoint, just not where the load balancer looks.
+	Readiness string
 	// CustomHeaders is set when the container does have an httpGet
 	// readinessProbe on the serving port and GKE skips it only for its
 	// host or custom headers: the app has an HTTP health endpoint and
@@ -414,10 +418,20 @@ func probeMiss(w *Workload, target intstr.IntOrString, scheme corev1.URIScheme) 
 		miss.CustomHeaders = probeOnPort(p, cp)
 	case probeScheme(p) != scheme:
 		miss.Reason = fmt.Sprintf("has an httpGet readinessProbe with scheme %s, but the backend protocol is %s", probeScheme(p), scheme)
+		miss.Readiness = probePathOn(p)
 	case !probeOnPort(p, cp):
 		miss.Reason = fmt.Sprintf("has its httpGet readinessProbe on port %s, not on the serving port %d", p.HTTPGet.Port.String(), cp.ContainerPort)
+		miss.Readiness = probePathOn(p)
 	default:
 		miss.Reason = "has no usable readinessProbe"
 	}
 	return miss
+}
+
+func probePathOn(p *corev1.Probe) string {
+	path := p.HTTPGet.Path
+	if path == "" {
+		path = "/"
+	}
+	return path + " on port " + p.HTTPGet.Port.String()
 }

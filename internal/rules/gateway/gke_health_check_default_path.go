@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
@@ -23,7 +24,7 @@ var GKEHealthCheckDefaultPath = &rules.Rule{
 	Needs:   []string{"Ingress"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "For every Service behind a GKE Ingress, the GKE Ingress controller creates a Google Cloud health check that runs outside the cluster. Its request path comes from the BackendConfig bound to the Service port (cloud.google.com/backend-config, spec.healthCheck.requestPath); otherwise GKE copies the path of a readiness probe of the serving pods, but only an httpGet readinessProbe (without host or custom headers, scheme matching the backend protocol) on the container port the Service's targetPort refers to, declared in that container's ports. Otherwise the health check is GET / and only HTTP 200 counts as healthy. A livenessProbe or startupProbe is never used for this, nor is a tcpSocket/exec/grpc readiness probe or one on another port. Container-native load balancing (NEGs, cloud.google.com/neg) infers the health check the same way.",
+		Mechanism: "For every Service behind a GKE Ingress, the GKE Ingress controller creates a Google Cloud health check that runs outside the cluster. Its request path comes from the BackendConfig bound to the Service port (cloud.google.com/backend-config, spec.healthCheck.requestPath); otherwise GKE copies the path of a readiness probe of the serving pods, but only an httpGet readinessProbe (without host or custom headers, scheme matching the backend protocol) on the container port the Service's targetPort refers to, declared in that container's ports. Otherwise the health check is GET / and only HTTP 200 counts as healthy. A livenessProbe or startupProbe is never used for this, nor is a tcpSocket/exec/grpc readiness probe or one on another port. Container-native load balancing (NEGs, cloud.google.com/neg) infers the health check the same way. GET / passes for the many apps that serve / (hello-app and most samples have no probe at all): the finding is a warning only when the input says the app's health lives elsewhere (an httpGet livenessProbe on another path, an httpGet readinessProbe on another port or scheme, a BackendConfig for another port of the Service or an annotation naming another health check path), and info otherwise.",
 		Symptom:   "If the application does not answer HTTP 200 on / (a 404, a redirect to /login, a 401), every backend is marked UNHEALTHY (annotation ingress.kubernetes.io/backends) and the load balancer answers HTTP 502 for all requests, while the pods are Running and Ready and port-forwarding to them works.",
 		Fix:       "Add an httpGet readinessProbe on the serving container port with a path that answers 200 (e.g. /health-check), or bind a BackendConfig with spec.healthCheck.requestPath to the Service. A livenessProbe alone does not help.",
 		Before: `apiVersion: networking.k8s.io/v1
@@ -98,6 +99,9 @@ type hcProblem struct {
 	bc      mesh.BackendConfigRef
 	users   []string
 	gkeWhy  string
+	// hints are annotations on the Ingresses or the Service that name a
+	// health check path GKE does not read.
+	hints []string
 }
 
 func runGKEHealthCheckDefaultPath(p *rules.Pass) {
@@ -134,18 +138,83 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 				if !slices.Contains(pr.users, user) {
 					pr.users = append(pr.users, user)
 				}
+				for _, h := range append(pathAnnotations("Ingress", ing.Object), pathAnnotations("Service", svc.Object)...) {
+					if !slices.Contains(pr.hints, h) {
+						pr.hints = append(pr.hints, h)
+					}
+				}
 			}
 		}
 	}
 	for _, key := range order {
-		f := healthCheckFinding(problems[key])
-		if problems[key].miss.CustomHeaders {
+		pr := problems[key]
+		f := healthCheckFinding(pr)
+		probes, others := healthElsewhere(m, pr)
+		switch {
+		case pr.miss.CustomHeaders:
 			// A deliberate HTTP probe GKE cannot copy: worth knowing, but
 			// such apps usually answer "/" too (Online Boutique's frontend).
 			f.Severity = finding.Info
+		case !probes && len(others) == 0:
+			// GET / passes for the many apps that serve / (hello-app and
+			// most samples have no probe at all and are healthy).
+			f.Severity = finding.Info
+			f.Message += "; nothing in the input names another health path, so this is fine if the app answers HTTP 200 on /"
+		case len(others) > 0:
+			// The probes are named in the message already.
+			f.Message += "; the app's health check is named elsewhere: " + strings.Join(others, ", ")
 		}
 		p.Report(f)
 	}
+}
+
+// healthElsewhere lists what in the input says the app's health endpoint
+// is not GET / on the serving port: an httpGet livenessProbe on another
+// path, an httpGet readinessProbe GKE cannot copy (another port or
+// scheme), a BackendConfig bound to another port of the Service with a
+// request path, annotations naming a health check path GKE does not read.
+// Without any, GKE's default GET / is only a guess at a problem.
+// probes is true for the container's own probes (which the message names
+// already); others describes the rest.
+func healthElsewhere(m *mesh.Model, pr *hcProblem) (probes bool, others []string) {
+	probes = pr.miss.Liveness != "" && pr.miss.Liveness != "/" || pr.miss.Readiness != ""
+	var out []string
+	for i := range pr.svc.Spec.Ports {
+		sp := &pr.svc.Spec.Ports[i]
+		if sp.Port == pr.svcPort {
+			continue
+		}
+		bc := m.BackendConfigFor(pr.svc, sp)
+		if t, ok := bcTyped(bc); ok && t.Spec.HealthCheck != nil && t.Spec.HealthCheck.RequestPath != nil {
+			if path := *t.Spec.HealthCheck.RequestPath; path != "" && path != "/" {
+				out = append(out, fmt.Sprintf("BackendConfig %s/%s (for Service port %d) checks %s", pr.svc.Namespace, bc.Name, sp.Port, path))
+			}
+		}
+	}
+	return probes, append(out, pr.hints...)
+}
+
+func bcTyped(bc mesh.BackendConfigRef) (*manifest.BackendConfig, bool) {
+	if bc.Object == nil {
+		return nil, false
+	}
+	t, ok := bc.Object.Typed.(*manifest.BackendConfig)
+	return t, ok
+}
+
+// pathAnnotations are annotations of o that name a health check path
+// (other controllers' health check settings, e.g. AWS's
+// alb.ingress.kubernetes.io/healthcheck-path, which GKE ignores).
+func pathAnnotations(kind string, o *manifest.Object) []string {
+	var out []string
+	for k, v := range o.Annotations {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "health") && strings.Contains(lk, "path") && strings.HasPrefix(v, "/") && v != "/" {
+			out = append(out, fmt.Sprintf("annotation %s: %s on %s %s/%s (not read by GKE)", k, v, kind, o.Namespace, o.Name))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func healthCheckFinding(pr *hcProblem) finding.Finding {
