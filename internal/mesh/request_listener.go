@@ -57,6 +57,9 @@ type Listener struct {
 	Notes []Decision
 	// Failure ends the request at this hop.
 	Failure *Failure
+	// Bypass is true when no proxy handles the flow on either side (UDP
+	// and SCTP: sidecars capture TCP only).
+	Bypass bool
 }
 
 // Listen answers the first hop for a client and request.
@@ -107,6 +110,13 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 			Note: fmt.Sprintf("%s is Service %s/%s, port %d (%s)", host, s.Namespace, s.Name, sp.Port, portLabel(sp))}
 		l.Protocol = PortProtocol(sp)
 		l.ProtocolDecision = protocolDecision(l.Protocol, s.Object, []any{"spec", "ports", i}, sp.Port)
+		if sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP {
+			// Istio's iptables rules redirect TCP only.
+			l.Bypass = true
+			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolDeclared, Object: s.Object, Path: []any{"spec", "ports", i, "protocol"},
+				Note: string(sp.Protocol) + " is not captured by sidecars: kube-proxy delivers it to the pods directly, without routing rules or mTLS"})
+			return l
+		}
 		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !l.Protocol.IsHTTP() && !l.Protocol.Sniffed() {
 			l.Name = s.Spec.ClusterIP + "_" + strconv.Itoa(int(sp.Port))
 		}

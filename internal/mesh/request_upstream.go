@@ -132,7 +132,7 @@ func conflictFailure(k TLSConflict, envoyClient bool) *Failure {
 // the default route).
 func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestination, authority, vsNS string) Upstream {
 	u := Upstream{Destination: d}
-	envoy := (c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar) || c.Kind == ClientGateway
+	envoy := ((c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar) || c.Kind == ClientGateway) && !l.Bypass
 	if l.Decision.Reason == ReasonPassthrough {
 		u.Cluster = "PassthroughCluster"
 		u.ClusterDecision = Decision{Reason: ReasonPassthrough, Note: "the original destination, outside the mesh"}
@@ -257,7 +257,7 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	}
 
 	// Endpoints and their server side.
-	m.endpoints(&u, c, r, envoy)
+	m.endpoints(&u, c, r, envoy, l.Bypass)
 	return u
 }
 
@@ -267,7 +267,12 @@ func (m *Model) decideTLS(u *Upstream, r Request, authority, vsNS string) {
 	ct := u.TLS
 	at := func(reason Reason, note string) Decision {
 		if ct.Rule != nil && ct.Settings != nil {
-			return Decision{Reason: reason, Object: ct.Rule.Object, Path: ct.Path, Note: note}
+			path := ct.Path
+			if reason != ReasonTLSOrigination {
+				// The mode decides plaintext or mTLS.
+				path = append(append([]any{}, ct.Path...), "mode")
+			}
+			return Decision{Reason: reason, Object: ct.Rule.Object, Path: path, Note: note}
 		}
 		return Decision{Reason: reason, Note: note}
 	}
@@ -329,7 +334,7 @@ func stripPort(authority string) string {
 
 // endpoints fills the backends behind the cluster, the server side's view
 // of the client's TLS, and the failures they cause.
-func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy bool) {
+func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) {
 	if u.Service == nil {
 		if len(u.Entries) > 0 {
 			se := u.Entries[0]
@@ -403,7 +408,7 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy bool) {
 		var k TLSConflict
 		if envoy {
 			k = m.TLSAcceptance(u.TLS, s, b)
-		} else if b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort)) && b.MTLS.Mode == ModeStrict {
+		} else if !bypass && b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort)) && b.MTLS.Mode == ModeStrict {
 			k = PlaintextToStrict
 		}
 		if k == TLSAccepted {
@@ -420,7 +425,9 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy bool) {
 		}
 		u.Acceptance = append(u.Acceptance, d)
 	}
-	if len(bad) == len(bs) {
+	if len(bad) > 0 {
+		// Every request the load balancer sends to a rejecting endpoint
+		// fails: with some of them, a share of requests does.
 		u.Failure = conflictFailure(kind, envoy)
 		if c.Kind == ClientExternal {
 			u.Failure = &Failure{Status: 502, Error: "502 Bad Gateway: the load balancer's plaintext connections are reset by the pods' sidecars, which require mTLS"}
@@ -428,6 +435,9 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy bool) {
 		if !r.IsHTTP() && u.Failure.Status != 0 {
 			u.Failure.Status = 0
 			u.Failure.Error = "connection reset: " + u.Failure.Error
+		}
+		if len(bad) < len(bs) {
+			u.Failure.Error = fmt.Sprintf("for the requests sent to %d of %d endpoints: %s", len(bad), len(bs), u.Failure.Error)
 		}
 		return
 	}

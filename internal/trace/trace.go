@@ -478,13 +478,13 @@ func (t *tracer) upstreamHops(u mesh.Upstream, c mesh.Client) {
 	if len(u.Acceptance) > 0 {
 		sh := t.hop(StepServer, u.Acceptance[0])
 		sh.Considered = considered(u.Acceptance[1:])
-		if u.Failure == nil {
+		if len(u.Acceptance) < len(u.Backends) {
 			sh.Decision = fmt.Sprintf("%d of %d endpoints reject it: %s", len(u.Acceptance), len(u.Backends), sh.Decision)
 		}
 	} else if len(u.Backends) > 0 {
 		t.hop(StepServer, mesh.Decision{Reason: mesh.ReasonServerAccepts, Note: "every endpoint's server side accepts what the client sends"})
 	}
-	if u.EndpointsDecision.Note != "" && (len(u.Acceptance) == 0 || u.Failure == nil) {
+	if u.EndpointsDecision.Note != "" && len(u.Acceptance) == 0 {
 		t.hop(StepEndpoints, u.EndpointsDecision)
 	}
 }
