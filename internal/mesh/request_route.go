@@ -442,34 +442,34 @@ func (m *Model) httpMatch(c Client, r Request, l Listener, vs *VirtualService, m
 			p = strings.ToLower(p)
 			u = lowerMatch(u)
 		}
-		if !stringMatches(u, p) {
+		if !StringMatches(u, p) {
 			return false
 		}
 	}
-	if mt.GetMethod() != nil && !stringMatches(mt.GetMethod(), r.Method) {
+	if mt.GetMethod() != nil && !StringMatches(mt.GetMethod(), r.Method) {
 		return false
 	}
-	if mt.GetAuthority() != nil && !stringMatches(mt.GetAuthority(), r.Authority()) && !stringMatches(mt.GetAuthority(), r.Host) {
+	if mt.GetAuthority() != nil && !StringMatches(mt.GetAuthority(), r.Authority()) && !StringMatches(mt.GetAuthority(), r.Host) {
 		return false
 	}
-	if mt.GetScheme() != nil && !stringMatches(mt.GetScheme(), r.Scheme) {
+	if mt.GetScheme() != nil && !StringMatches(mt.GetScheme(), r.Scheme) {
 		return false
 	}
 	for name, sm := range mt.Headers {
 		v, ok := r.Headers[strings.ToLower(name)]
-		if !ok || !stringMatches(sm, v) {
+		if !ok || !StringMatches(sm, v) {
 			return false
 		}
 	}
 	for name, sm := range mt.WithoutHeaders {
-		if v, ok := r.Headers[strings.ToLower(name)]; ok && stringMatches(sm, v) {
+		if v, ok := r.Headers[strings.ToLower(name)]; ok && StringMatches(sm, v) {
 			return false
 		}
 	}
 	if len(mt.QueryParams) > 0 {
 		q, _ := url.ParseQuery(query)
 		for name, sm := range mt.QueryParams {
-			if !q.Has(name) || !stringMatches(sm, q.Get(name)) {
+			if !q.Has(name) || !StringMatches(sm, q.Get(name)) {
 				return false
 			}
 		}
@@ -543,10 +543,10 @@ func (m *Model) tlsRuleMatches(c Client, r Request, l Listener, t *istioapi.TLSR
 	return false
 }
 
-// stringMatches evaluates an Istio StringMatch: exact, prefix, or an RE2
+// StringMatches evaluates an Istio StringMatch: exact, prefix, or an RE2
 // regex that must match the whole value (Envoy's safe_regex). An empty
 // match (no oneof set) matches anything present.
-func stringMatches(sm *istioapi.StringMatch, v string) bool {
+func StringMatches(sm *istioapi.StringMatch, v string) bool {
 	switch {
 	case sm.GetExact() != "":
 		return v == sm.GetExact()

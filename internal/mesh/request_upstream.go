@@ -286,27 +286,23 @@ func (m *Model) decideTLS(u *Upstream, r Request, authority, vsNS string) {
 	case ct.Mode == istioapi.ClientTLSSettings_ISTIO_MUTUAL:
 		u.TLSDecision = at(ReasonTLSIstioMutual, "tls.mode ISTIO_MUTUAL: Istio mTLS with the workload certificate")
 	default:
-		u.SNI, u.SANs = ct.Settings.Sni, ct.Settings.SubjectAltNames
-		autoSNI := m.Istio.Flag("ENABLE_AUTO_SNI")
-		verify := m.Istio.Flag("VERIFY_CERTIFICATE_AT_CLIENT")
+		o := m.Origination(ct.Settings, authority, vsNS, u.Destination.Host, r.IsHTTP())
+		u.SNI, u.SANs = o.SNI, o.SANs
 		note := "tls.mode " + TLSModeName(ct.Mode) + ": the proxy originates TLS"
-		foreign := false
-		if u.SNI == "" && autoSNI.On && r.IsHTTP() && authority != "" {
-			u.SNI = stripPort(authority)
-			foreign = !m.sameHost(u.SNI, vsNS, u.Destination.Host)
-			note += fmt.Sprintf("; no sni, so auto SNI sends the Host header %q (ENABLE_AUTO_SNI: %s)", u.SNI, autoSNI.Why)
-		} else if ct.Settings.Sni != "" {
-			note += fmt.Sprintf(" with sni %q", u.SNI)
+		switch {
+		case o.AutoSNI:
+			note += fmt.Sprintf("; no sni, so auto SNI sends the Host header %q (ENABLE_AUTO_SNI: %s)", o.SNI, o.AutoSNIFlag.Why)
+		case o.SNI != "":
+			note += fmt.Sprintf(" with sni %q", o.SNI)
 		}
-		autoSAN := verify.On && autoSNI.On && len(u.SANs) == 0 && ct.Settings.Sni == "" && !ct.Settings.GetInsecureSkipVerify().GetValue()
-		if len(u.SANs) > 0 {
-			note += "; verifies subjectAltNames " + strings.Join(u.SANs, ", ")
-		} else if autoSAN && u.SNI != "" {
-			u.SANs = []string{u.SNI}
-			note += fmt.Sprintf("; no subjectAltNames, so it verifies the certificate against the SNI (VERIFY_CERTIFICATE_AT_CLIENT: %s)", verify.Why)
+		switch {
+		case o.AutoSAN:
+			note += fmt.Sprintf("; no subjectAltNames, so it verifies the certificate against the SNI (VERIFY_CERTIFICATE_AT_CLIENT: %s)", o.VerifyFlag.Why)
+		case len(o.SANs) > 0:
+			note += "; verifies subjectAltNames " + strings.Join(o.SANs, ", ")
 		}
 		u.TLSDecision = at(ReasonTLSOrigination, note)
-		if foreign && autoSAN {
+		if o.Foreign && o.AutoSAN {
 			u.TLSDecision.Reason = ReasonTLSAutoSNI
 			u.TLSDecision.Note += fmt.Sprintf(", but the certificate of %s is expected to carry %s, not %q", u.Destination.Host, u.Destination.Host, u.SNI)
 			u.Failure = &Failure{Status: 503, Flag: "UF", Error: "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error: CERTIFICATE_VERIFY_FAILED"}
@@ -314,10 +310,47 @@ func (m *Model) decideTLS(u *Upstream, r Request, authority, vsNS string) {
 	}
 }
 
-// sameHost reports whether a Host header names the destination host (as
-// written, resolved in the route's namespace, or by a wildcard).
-func (m *Model) sameHost(authority, ns, dest string) bool {
-	a := strings.ToLower(authority)
+// OriginatedTLS is what a proxy sends and verifies when a DestinationRule
+// has it originate TLS (SIMPLE or MUTUAL) for a request.
+type OriginatedTLS struct {
+	SNI  string   // sent; "" when none
+	SANs []string // verified; the SNI itself under auto SAN validation
+	// AutoSNI: the SNI is the request's Host (no sni set, ENABLE_AUTO_SNI
+	// on); AutoSAN: the certificate is checked against that SNI (no
+	// subjectAltNames, VERIFY_CERTIFICATE_AT_CLIENT on).
+	AutoSNI, AutoSAN bool
+	// Foreign: the auto SNI is not the destination's own name, so a
+	// certificate issued for the destination does not carry it.
+	Foreign                 bool
+	AutoSNIFlag, VerifyFlag FeatureFlag
+}
+
+// Origination decides the SNI and SANs for TLS originated under s toward
+// destHost, for a request with Host authority routed by a VirtualService
+// in vsNS. From Istio 1.21 (ENABLE_AUTO_SNI, VERIFY_CERTIFICATE_AT_CLIENT)
+// a rule without sni sends the downstream Host as SNI (Envoy's auto_sni)
+// and, without subjectAltNames or insecureSkipVerify, validates the
+// certificate against it (auto_san_validation). Without auto SNI no SNI is
+// sent and only the CA chain is checked.
+// https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/
+// (istio.io/istio pilot/pkg/networking/core/cluster_tls.go buildUpstreamTLSSettings)
+func (m *Model) Origination(s *istioapi.ClientTLSSettings, authority, vsNS, destHost string, http bool) OriginatedTLS {
+	o := OriginatedTLS{SNI: s.GetSni(), SANs: s.GetSubjectAltNames(), AutoSNIFlag: m.Istio.Flag("ENABLE_AUTO_SNI"), VerifyFlag: m.Istio.Flag("VERIFY_CERTIFICATE_AT_CLIENT")}
+	if o.SNI == "" && o.AutoSNIFlag.On && http && authority != "" {
+		o.SNI, o.AutoSNI = stripPort(authority), true
+		o.Foreign = !m.SameHost(o.SNI, vsNS, destHost)
+	}
+	if o.AutoSNI && len(o.SANs) == 0 && o.VerifyFlag.On && !s.GetInsecureSkipVerify().GetValue() {
+		o.AutoSAN, o.SANs = true, []string{o.SNI}
+	}
+	return o
+}
+
+// SameHost reports whether a Host header names the destination host (as
+// written with or without a port, resolved in the route's namespace, or by
+// a wildcard).
+func (m *Model) SameHost(authority, ns, dest string) bool {
+	a := stripPort(authority)
 	if a == dest || (ns != "" && m.ResolveHost(a, ns) == dest) {
 		return true
 	}

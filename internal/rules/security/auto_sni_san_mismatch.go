@@ -2,7 +2,6 @@ package security
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -124,7 +123,7 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 					if !routeMatchesAuthority(d.HTTP, a) {
 						continue
 					}
-					if !sameAuthority(m, a, vs.Namespace, d.Host) {
+					if !m.SameHost(a, vs.Namespace, d.Host) {
 						foreign = append(foreign, a)
 					}
 				}
@@ -199,19 +198,6 @@ func gatewayServes(gw *mesh.Gateway, host string) bool {
 	return false
 }
 
-// sameAuthority reports whether a Host value names the destination itself
-// (then the SNI and the expected SAN agree, as before 1.21), or is a
-// wildcard covering it (which requests carry is unknown).
-func sameAuthority(m *mesh.Model, authority, ns, dest string) bool {
-	a := strings.ToLower(authority)
-	if i := strings.LastIndexByte(a, ':'); i > 0 && !strings.Contains(a[i:], "]") {
-		a = a[:i]
-	}
-	if a == dest || m.ResolveHost(a, ns) == dest {
-		return true
-	}
-	return strings.HasPrefix(a, "*") && mesh.HostMatches(a, dest)
-}
 
 // routeMatchesAuthority reports whether requests with Host a can reach
 // route r: when every match block of r tests the authority, a must pass one
@@ -221,25 +207,7 @@ func routeMatchesAuthority(r *istioapi.HTTPRoute, a string) bool {
 		return true
 	}
 	for _, mt := range r.Match {
-		am := mt.GetAuthority()
-		if am == nil {
-			return true
-		}
-		switch {
-		case am.GetExact() != "":
-			if strings.EqualFold(am.GetExact(), a) {
-				return true
-			}
-		case am.GetPrefix() != "":
-			if strings.HasPrefix(strings.ToLower(a), strings.ToLower(am.GetPrefix())) {
-				return true
-			}
-		case am.GetRegex() != "":
-			re, err := regexp.Compile("^(?:" + am.GetRegex() + ")$")
-			if err != nil || re.MatchString(a) {
-				return true
-			}
-		default:
+		if am := mt.GetAuthority(); am == nil || mesh.StringMatches(am, a) {
 			return true
 		}
 	}
@@ -269,7 +237,9 @@ func reportAutoSNI(p *rules.Pass, grp *sniGroup, autoSNI, verify mesh.FeatureFla
 	m := p.Model
 	tls := grp.settings
 	dr := grp.dr
-	autoSAN := verify.On && len(tls.SubjectAltNames) == 0 && !tls.GetInsecureSkipVerify().GetValue()
+	// The model decides what is sent and verified, as for trace; any of
+	// the route's Hosts stands for the others here.
+	autoSAN := m.Origination(tls, grp.routes[0].sni[0], grp.routes[0].vs.Namespace, grp.host, true).AutoSAN
 	external := !m.IsClusterLocal(grp.host)
 	if !autoSAN && !external {
 		return
