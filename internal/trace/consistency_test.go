@@ -222,4 +222,3 @@ func sidecarIn(m *mesh.Model, ns string) *mesh.Workload {
 	}
 	return nil
 }
-

@@ -198,7 +198,6 @@ func gatewayServes(gw *mesh.Gateway, host string) bool {
 	return false
 }
 
-
 // routeMatchesAuthority reports whether requests with Host a can reach
 // route r: when every match block of r tests the authority, a must pass one
 // of them; otherwise any Host can.
