@@ -41,10 +41,19 @@ type Hop struct {
 	Reason   mesh.Reason        `json:"reason"`
 	Resource *manifest.Ref      `json:"resource,omitempty"`
 	Origin   *manifest.Position `json:"origin,omitempty"`
-	// Considered are candidates that did not decide, and why.
-	Considered []Hop `json:"considered,omitempty"`
+	// Considered are further decisions and the candidates that did not
+	// decide, and why.
+	Considered []Candidate `json:"considered,omitempty"`
 	// Fails marks the hop that ends the request.
 	Fails bool `json:"fails,omitempty"`
+}
+
+// Candidate is a decision beside a hop's own: what else was considered.
+type Candidate struct {
+	Decision string             `json:"decision"`
+	Reason   mesh.Reason        `json:"reason"`
+	Resource *manifest.Ref      `json:"resource,omitempty"`
+	Origin   *manifest.Position `json:"origin,omitempty"`
 }
 
 // Outcome is what the client sees.
@@ -278,10 +287,10 @@ func (t *tracer) hop(step Step, d mesh.Decision) *Hop {
 	return &t.res.Hops[len(t.res.Hops)-1]
 }
 
-func considered(ds []mesh.Decision) []Hop {
-	var out []Hop
+func considered(ds []mesh.Decision) []Candidate {
+	var out []Candidate
 	for _, d := range ds {
-		h := Hop{Decision: d.Note, Reason: d.Reason}
+		h := Candidate{Decision: d.Note, Reason: d.Reason}
 		if d.Object != nil {
 			ref := d.Object.Ref()
 			h.Resource = &ref
