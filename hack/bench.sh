@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Prints meshdoctor's end-to-end numbers on generated meshes: objects, wall
-# time, CPU time, peak RSS and findings (every rule on every kind; a known
-# number of planted misconfigurations, checked). If istioctl is on PATH, it
-# also times `istioctl analyze --use-kube=false` on the same files.
-# Usage: hack/bench.sh [sizes...]   sizes are NAMESPACESxSERVICES (5 objects a service)
+# Prints meshdoctor's end-to-end numbers on generated meshes of two shapes:
+#   clean     fully wired, 3 planted misconfigurations of 4 kinds (12 findings)
+#   findings  a neglected mesh where most objects have a real finding
+#             (meshgen -shape findings; a third of the objects, e.g. 16,201
+#             findings in 50,103 objects)
+# per size: objects, findings, wall time (median and spread of REPEAT runs),
+# CPU time, phases, peak RSS, findings per second, bytes allocated per object,
+# and the findings mesh's wall time over the clean mesh's of the same size.
+# The findings of every run are checked against what the generator planted.
+# ISTIOCTL=path (or istioctl on PATH) times `istioctl analyze --use-kube=false`
+# on the same files.
+# Usage: [REPEAT=n] hack/bench.sh [sizes...]   sizes are NAMESPACESxSERVICES of
+# the clean mesh (5 objects a service); the findings mesh of the same size has
+# 5/4 as many services (4 objects a service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${*:-"4x48 20x100 100x100 100x200"}
+repeat=${REPEAT:-1}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/meshdoctor-bench}
 mkdir -p "$work"
 go build -o "$work/meshdoctor" ./cmd/meshdoctor
@@ -15,28 +25,57 @@ go build -o "$work/meshgen" ./cmd/meshgen
 istioctl=${ISTIOCTL:-$(command -v istioctl || true)}
 plants="-plant subset-not-found=3 -plant mtls-mode-conflict=3 -plant nginx-upstream-http10=3 -plant gateway-route-bypasses-mesh-rules=3"
 TIMEFORMAT=%U+%S
-printf '%-10s %9s %9s %9s %9s %9s %9s  %s\n' size objects wall_ms cpu_s load_ms rules_ms rss_mb findings
+fmt='%-8s %-9s %8s %7s %16s %6s %7s %7s %7s %7s %11s %10s %6s  %s\n'
+printf "$fmt" shape size objects finds "wall_ms med(min-max)" cpu_s load_ms model_ms rules_ms rss_mb findings/s alloc_B/obj ratio check
+declare -A clean_wall
 for s in $sizes; do
   ns=${s%x*}; svc=${s#*x}
-  # Generated afresh each run (deterministic, a second at 100k objects), so
-  # a changed generator never leaves a stale mesh behind.
-  dir=$work/mesh-$s
-  rm -rf "$dir"
-  "$work/meshgen" -o "$dir" -namespaces "$ns" -services "$svc" $plants >/dev/null
-  cpu=$( { time "$work/meshdoctor" analyze --stats -o json "$dir" >"$work/out.json" 2>"$work/stats.txt" || true; } 2>&1 )
-  cpu=$(echo "$cpu" | tail -1 | awk -F+ '{printf "%.2f", $1+$2}')
-  st=$(grep '^stats:' "$work/stats.txt")
-  get() { echo "$st" | tr ' ' '\n' | sed -n "s/^$1=//p" | tr -d 'ms'; }
-  findings=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(f["rule"] for f in d["findings"]); print(" ".join("%s=%d"%kv for kv in sorted(c.items())))' "$work/out.json" 2>/dev/null || get findings)
-  printf '%-10s %9s %9s %9s %9s %9s %9s  %s\n' "$s" "$(get objects)" "$(get total)" "$cpu" "$(get load)" "$(get rules)" "$(get peak_rss_mb)" "$findings"
-  if [ -n "$istioctl" ] && [ -x /usr/bin/time ]; then
-    # Directories are read recursively by recent istioctl (the flag is gone).
-    /usr/bin/time -f '%e %M' -o "$work/istioctl.time" "$istioctl" analyze --use-kube=false -A "$dir" >"$work/istioctl.out" 2>&1 || true
-    read -r isec irss < <(tail -1 "$work/istioctl.time")
-    ims=$(awk -v s="$isec" 'BEGIN{printf "%d", s*1000}')
-    printf '%-10s %9s %9s %9s %9s %9s %9s  istioctl analyze --use-kube=false -A: %s messages; %s× meshdoctor wall time\n' \
-      "" "" "$ims" "" "" "" "$((irss/1024))" "$(grep -c '^\(Error\|Warning\|Info\) \[IST' "$work/istioctl.out" || true)" \
-      "$(awk -v a="$ims" -v b="$(get total)" 'BEGIN{printf "%.1f", a/b}')"
-  fi
+  for shape in clean findings; do
+    if [ "$shape" = clean ]; then
+      args="-namespaces $ns -services $svc $plants"
+    else
+      args="-shape findings -namespaces $ns -services $((svc * 5 / 4))"
+    fi
+    # Generated afresh each run (deterministic, a second at 100k objects), so
+    # a changed generator never leaves a stale mesh behind.
+    dir=$work/mesh-$shape-$s
+    rm -rf "$dir"
+    # shellcheck disable=SC2086
+    "$work/meshgen" -o "$dir" $args >/dev/null
+    # shellcheck disable=SC2086
+    want=$("$work/meshgen" -expect $args)
+    walls=() cpus=()
+    for ((r = 0; r < repeat; r++)); do
+      cpu=$( { time "$work/meshdoctor" analyze --stats -o json "$dir" >"$work/out.json" 2>"$work/stats.txt" || true; } 2>&1 )
+      cpus+=("$(echo "$cpu" | tail -1 | awk -F+ '{printf "%.2f", $1+$2}')")
+      st=$(grep '^stats:' "$work/stats.txt")
+      get() { echo "$st" | tr ' ' '\n' | sed -n "s/^$1=//p" | sed 's/ms$//'; }
+      walls+=("$(get total)")
+    done
+    # Median and spread of the runs; the other columns are the last run's.
+    read -r med lo hi < <(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)], a[1], a[NR]}')
+    wall="$med"
+    [ "$repeat" -gt 1 ] && wall="$med($lo-$hi)"
+    cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(f["rule"] for f in d["findings"]); print(" ".join(sorted("%s=%d"%kv for kv in c.items())))' "$work/out.json" 2>/dev/null || echo "?")
+    check=ok
+    [ "$got" = "$want" ] || check="MISMATCH: got $got; want $want"
+    ratio=""
+    if [ "$shape" = clean ]; then
+      clean_wall[$s]=$med
+    else
+      ratio=$(awk -v a="$med" -v b="${clean_wall[$s]}" 'BEGIN{if (b > 0) printf "%.2f", a/b}')
+    fi
+    printf "$fmt" "$shape" "$s" "$(get objects)" "$(get findings)" "$wall" "$cpu" "$(get load)" "$(get model)" "$(get rules)" "$(get peak_rss_mb)" "$(get findings_per_s)" "$(get alloc_bytes_per_object)" "$ratio" "$check"
+    if [ -n "$istioctl" ] && [ -x /usr/bin/time ]; then
+      # Directories are read recursively by recent istioctl (the flag is gone).
+      /usr/bin/time -f '%e %M' -o "$work/istioctl.time" "$istioctl" analyze --use-kube=false -A "$dir" >"$work/istioctl.out" 2>&1 || true
+      read -r isec irss < <(tail -1 "$work/istioctl.time")
+      ims=$(awk -v s="$isec" 'BEGIN{printf "%d", s*1000}')
+      printf '%-8s %-9s istioctl analyze --use-kube=false -A: %s ms, %s MB, %s messages; %s× meshdoctor wall time\n' \
+        "" "" "$ims" "$((irss / 1024))" "$(grep -c '^\(Error\|Warning\|Info\) \[IST' "$work/istioctl.out" || true)" \
+        "$(awk -v a="$ims" -v b="$med" 'BEGIN{printf "%.1f", a/b}')"
+    fi
+  done
 done
-echo "(3 of each planted kind per size; expected: 3 findings per rule)"
+echo "(ratio: findings mesh wall time / clean mesh wall time of the same size; check: findings per rule equal what meshgen planted)"

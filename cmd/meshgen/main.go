@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -38,9 +39,23 @@ func main() {
 	out := flag.String("o", "", "output directory (created)")
 	flag.IntVar(&cfg.Namespaces, "namespaces", 10, "namespaces")
 	flag.IntVar(&cfg.Services, "services", 10, "services per namespace (at least 3)")
+	expect := flag.Bool("expect", false, "print the findings the mesh must produce (rule=count, sorted) instead of writing it")
 	shape := flag.String("shape", "clean", "clean (fully wired, only the planted findings) or findings (a neglected mesh: most objects have a finding)")
 	flag.Var(plants(cfg.Plants), "plant", "RULE[=N]: plant N misconfigurations for RULE (repeatable; plantable: "+strings.Join(meshgen.Plantable(), ", ")+")")
 	flag.Parse()
+	if *expect {
+		want := meshgen.Expected(cfg.Plants)
+		if *shape == "findings" {
+			want = meshgen.FindingsHeavyExpected(cfg)
+		}
+		var parts []string
+		for r, n := range want {
+			parts = append(parts, fmt.Sprintf("%s=%d", r, n))
+		}
+		sort.Strings(parts)
+		fmt.Println(strings.Join(parts, " "))
+		return
+	}
 	if *out == "" || cfg.Namespaces < 1 || cfg.Services < 3 || (*shape != "clean" && *shape != "findings") {
 		fmt.Fprintln(os.Stderr, "usage: meshgen -o DIR [-shape clean|findings] [-namespaces N] [-services M>=3] [-plant RULE=N]...")
 		os.Exit(2)
