@@ -60,6 +60,34 @@ func MayBeProxy(w *Workload) bool {
 	return false
 }
 
+// SharedGatewayNamespace reports whether ns is where an installation's
+// shared gateways run: the root namespace (istio-system) or another istio-*
+// namespace (istio-ingress, as Istio's gateway installation docs use).
+func (m *Model) SharedGatewayNamespace(ns string) bool {
+	return ns == m.Mesh.RootNamespace || strings.HasPrefix(ns, "istio-")
+}
+
+// SharedGatewaySelector reports whether sel selects a gateway Istio's
+// installers deploy (istio: ingressgateway, egressgateway, eastwestgateway,
+// or ingress/egress as the istio/gateway chart names its release's pods;
+// app: istio-ingressgateway…). Such a gateway is installed apart from the
+// applications whose Gateways select it, usually in a shared namespace.
+// https://istio.io/latest/docs/setup/additional-setup/gateway/
+func SharedGatewaySelector(sel map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		switch {
+		case k == "istio" && (v == "ingressgateway" || v == "egressgateway" || v == "eastwestgateway" || v == "ingress" || v == "egress"):
+		case k == "app" && (v == "istio-ingressgateway" || v == "istio-egressgateway" || v == "istio-eastwestgateway"):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // GatewayWorkloads lists the gateway workloads in the input (found once by
 // Build; callers must not modify the list).
 func (m *Model) GatewayWorkloads() []*Workload { return m.gatewayWorkloads }

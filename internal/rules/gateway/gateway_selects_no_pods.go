@@ -39,7 +39,7 @@ func runGatewaySelectsNoPods(p *rules.Pass) {
 	}
 	shared := false
 	for _, w := range gws {
-		if sharedGatewayNamespace(m, w.Namespace) {
+		if m.SharedGatewayNamespace(w.Namespace) {
 			shared = true
 			break
 		}
@@ -48,7 +48,7 @@ func runGatewaySelectsNoPods(p *rules.Pass) {
 		if len(g.Spec.Selector) == 0 {
 			continue
 		}
-		if !shared && standardGatewaySelector(g.Spec.Selector) {
+		if !shared && mesh.SharedGatewaySelector(g.Spec.Selector) {
 			// The input holds only gateways of its own (a user gateway
 			// Deployment), not the mesh's shared ingress or egress
 			// gateway this selector names: that one is merely absent.
@@ -56,31 +56,6 @@ func runGatewaySelectsNoPods(p *rules.Pass) {
 		}
 		checkGatewaySelector(p, g, gws)
 	}
-}
-
-// sharedGatewayNamespace reports whether ns is where an installation's
-// shared gateways run: the root namespace (istio-system) or another istio-*
-// namespace (istio-ingress, as the gateway installation docs use).
-func sharedGatewayNamespace(m *mesh.Model, ns string) bool {
-	return ns == m.Mesh.RootNamespace || strings.HasPrefix(ns, "istio-")
-}
-
-// standardGatewaySelector reports whether sel is the selector of a gateway
-// Istio's installers deploy (istio: ingressgateway, egressgateway,
-// eastwestgateway, or ingress/egress as the istio/gateway chart names its
-// release's pods; app: istio-ingressgateway…), which is installed apart
-// from the applications that use it.
-// https://istio.io/latest/docs/setup/additional-setup/gateway/
-func standardGatewaySelector(sel map[string]string) bool {
-	for k, v := range sel {
-		switch {
-		case k == "istio" && (v == "ingressgateway" || v == "egressgateway" || v == "eastwestgateway" || v == "ingress" || v == "egress"):
-		case k == "app" && (v == "istio-ingressgateway" || v == "istio-egressgateway" || v == "istio-eastwestgateway"):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func checkGatewaySelector(p *rules.Pass, g *mesh.Gateway, gws []*mesh.Workload) {

@@ -18,8 +18,13 @@ import (
 // The Secret is the one in the gateway workload's namespace; when the
 // workload is not in the input, the Secret of that name in the Gateway's own
 // namespace (the usual place when gateways are deployed per namespace) is
-// checked, and the message says so. Only certificates are parsed; private
-// keys are never read.
+// checked, and the message says so, unless the Gateway selects the mesh's
+// shared ingress gateway (which reads Secrets from its own namespace).
+// Findings point at the Gateway's credential field: the Gateway is what
+// serves the bad certificate, and a Secret no Gateway serves is never
+// reported. Secrets that a cert-manager Certificate, ExternalSecret or
+// SealedSecret in the input writes are placeholders and are skipped. Only
+// certificates are parsed; private keys are never read.
 var GatewayCertificateInvalid = &rules.Rule{
 	Code: "MD2008", Name: "gateway-certificate-invalid", Severity: finding.Error, Area: "security",
 	Summary: "A Gateway's TLS Secret holds a certificate that is expired, not yet valid, unreadable or not valid for its hosts.",
@@ -50,6 +55,13 @@ func runGatewayCertificateInvalid(p *rules.Pass) {
 			continue
 		}
 		namespaces, guessed := m.SecretNamespaces(g)
+		if guessed && mesh.SharedGatewaySelector(g.Spec.Selector) && !m.SharedGatewayNamespace(g.Namespace) {
+			// The Gateway selects the mesh's shared ingress gateway, which
+			// is not in the input and reads its Secrets from its own
+			// namespace (istio-system): a Secret of that name next to the
+			// Gateway is not what it serves (often a placeholder).
+			continue
+		}
 		for _, ref := range refs {
 			if ref.CAOnly {
 				continue
@@ -59,14 +71,25 @@ func runGatewayCertificateInvalid(p *rules.Pass) {
 				if s == nil {
 					continue // gateway-credential-not-found speaks for it
 				}
+				if m.SecretProducer(ns, ref.Name) != "" {
+					// A cert-manager Certificate, ExternalSecret or
+					// SealedSecret in the input writes this Secret: the
+					// one in the input is a placeholder it replaces.
+					continue
+				}
 				gwCertCheck(p, ref, s, guessed, now, reported)
 			}
 		}
 	}
 }
 
+// gwCertCheck reports the problems of Secret s's certificate on the
+// Gateway field that makes the gateway serve it (a Secret no Gateway
+// serves is never checked), once per Gateway and Secret.
 func gwCertCheck(p *rules.Pass, ref mesh.CredentialRef, s *mesh.Secret, guessed bool, now time.Time, reported map[string]bool) {
 	g := ref.Gateway
+	at := func() finding.Finding { return rules.At(g.Object, ref.Path...) }
+	once := g.Namespace + "/" + g.Name + "/" + s.Namespace + "/" + s.Name
 	use := fmt.Sprintf("served by Gateway %s/%s %s", g.Namespace, g.Name, mesh.DescribeServer(ref.Index, ref.Server))
 	if guessed {
 		use += " (its gateway workload is not in the input; Istio reads the Secret from the workload's namespace, assumed to be " + s.Namespace + ")"
@@ -76,29 +99,16 @@ func gwCertCheck(p *rules.Pass, ref mesh.CredentialRef, s *mesh.Secret, guessed 
 	key := s.CertificateKey()
 	certs, err := s.CertificateChain(key)
 	if err != nil {
-		if reported[s.Namespace+"/"+s.Name+"/parse"] {
+		if reported[once+"/parse"] {
 			return
 		}
-		reported[s.Namespace+"/"+s.Name+"/parse"] = true
-		// Point at the key, or at data/stringData when it is missing.
-		f := rules.At(s.Object, "data")
-		for _, path := range [][]any{{"data", key}, {"stringData", key}, {"data"}, {"stringData"}} {
-			if _, ok := s.Object.ValuePos(path...); ok && (len(path) == 1 || key != "") {
-				f = rules.At(s.Object, path...)
-				break
-			}
-		}
+		reported[once+"/parse"] = true
+		f := at()
 		f.Message = fmt.Sprintf("Secret %s/%s, %s, has no usable certificate: %v", s.Namespace, s.Name, use, err)
 		f.Symptom = fmt.Sprintf("the gateway cannot load the credential: TLS handshakes to %s on port %d fail, and istiod logs `failed to fetch key and certificate for kubernetes://%s`", hosts, port, s.Name)
 		f.Fix = fmt.Sprintf("put the PEM certificate chain (leaf first) under tls.crt and the key under tls.key:\n  kubectl create secret tls %s -n %s --cert=cert.pem --key=key.pem --dry-run=client -o yaml | kubectl apply -f -", s.Name, s.Namespace)
 		p.Report(f)
 		return
-	}
-	at := func() finding.Finding {
-		if _, ok := s.Object.ValuePos("data", key); ok {
-			return rules.At(s.Object, "data", key)
-		}
-		return rules.At(s.Object, "stringData", key)
 	}
 	renew := fmt.Sprintf("renew the certificate and update Secret %s/%s (with cert-manager, check the Certificate's status and events: `kubectl describe certificate -n %s`)", s.Namespace, s.Name, s.Namespace)
 
@@ -107,7 +117,7 @@ func gwCertCheck(p *rules.Pass, ref mesh.CredentialRef, s *mesh.Secret, guessed 
 		if v == mesh.CertValid {
 			continue
 		}
-		id := fmt.Sprintf("%s/%s/validity/%d", s.Namespace, s.Name, i)
+		id := fmt.Sprintf("%s/validity/%d", once, i)
 		if reported[id] {
 			continue
 		}
