@@ -77,6 +77,7 @@ type Model struct {
 	wildcardDRs         map[string][]*DestinationRule            // namespace -> rules with a wildcard host
 	drNamespacesByHost  map[string]map[string]bool
 	vsByHost            map[string][]*VirtualService
+	vsByGateway         map[string][]*VirtualService // Gateway namespace/name -> VirtualServices bound to it
 	wildcardVS          []hostVS
 	gatewaysByName      map[string]*Gateway // namespace/name
 	peerAuthsByNS       map[string][]*PeerAuthentication
@@ -222,6 +223,10 @@ type PeerAuthentication struct {
 type Ingress struct {
 	*manifest.Object
 	Spec *networkingv1.IngressSpec
+	// Legacy is set for an extensions/v1beta1 or networking.k8s.io/v1beta1
+	// Ingress, whose Spec is converted to networking.k8s.io/v1 (field
+	// paths differ: backend.serviceName instead of backend.service.name).
+	Legacy bool
 }
 
 // KubeGateway is a Gateway API Gateway.
@@ -269,6 +274,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		wildcardDRs:        map[string][]*DestinationRule{},
 		drNamespacesByHost: map[string]map[string]bool{},
 		vsByHost:           map[string][]*VirtualService{},
+		vsByGateway:        map[string][]*VirtualService{},
 		gatewaysByName:     map[string]*Gateway{},
 		peerAuthsByNS:      map[string][]*PeerAuthentication{},
 		workloads:          newLabelIndex(),
@@ -331,7 +337,15 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 			}
 			m.Secrets[o.Namespace+"/"+o.Name] = &Secret{Object: o, Type: t.Type, Data: data}
 		case *networkingv1.Ingress:
-			m.Ingresses = append(m.Ingresses, &Ingress{Object: o, Spec: &t.Spec})
+			ing := &Ingress{Object: o, Spec: &t.Spec}
+			if r, ok := RemovedAPIOf(o); ok && r.AnalyzedAs != "" {
+				// Decoded into the v1 type, the old backend fields are
+				// lost: read them as the API server converts them.
+				if spec, ok := legacyIngressSpec(o); ok {
+					ing.Spec, ing.Legacy = spec, true
+				}
+			}
+			m.Ingresses = append(m.Ingresses, ing)
 		case *manifest.BackendConfig:
 			m.BackendConfigs[o.Namespace+"/"+o.Name] = o
 		case *istionet.ServiceEntry:
@@ -355,6 +369,10 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 				}
 			}
 			m.VirtualServices = append(m.VirtualServices, vs)
+			for _, ref := range vs.BoundGateways() {
+				key := GatewayKey(ref, o.Namespace)
+				m.vsByGateway[key] = append(m.vsByGateway[key], vs)
+			}
 		case *istionet.DestinationRule:
 			dr := &DestinationRule{Object: o, Spec: &t.Spec, Host: m.ResolveHost(t.Spec.Host, o.Namespace)}
 			m.DestinationRules = append(m.DestinationRules, dr)

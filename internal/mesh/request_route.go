@@ -161,15 +161,10 @@ func (m *Model) routeCandidates(c Client, r Request, l Listener) []vsCandidate {
 		}
 	}
 	if c.Kind == ClientGateway {
-		gwKey := l.Gateway.Namespace + "/" + l.Gateway.Name
-		for _, vs := range m.VirtualServices {
-			bound := false
-			for _, ref := range vs.BoundGateways() {
-				if GatewayKey(ref, vs.Namespace) == gwKey {
-					bound = true
-				}
-			}
-			if bound && serverAllowsNamespace(l.Server, vs.Namespace, l.Gateway.Namespace) {
+		seen := map[*VirtualService]bool{}
+		for _, vs := range m.vsByGateway[l.Gateway.Namespace+"/"+l.Gateway.Name] {
+			if !seen[vs] && serverAllowsNamespace(l.Server, vs.Namespace, l.Gateway.Namespace) {
+				seen[vs] = true
 				consider(vs)
 			}
 		}

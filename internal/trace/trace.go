@@ -332,7 +332,11 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 	ch := t.hop(StepClient, mesh.Decision{Reason: cr, Object: cobj, Note: fmt.Sprintf("%s sends %s (%s)", c.Name(), describe(r), c.Why)})
 	if c.Kind == mesh.ClientGateway && len(c.Gateways) > 0 {
 		var gs []mesh.Decision
-		for _, g := range c.Gateways {
+		for i, g := range c.Gateways {
+			if i == 3 {
+				gs = append(gs, mesh.Decision{Reason: mesh.ReasonGatewayServer, Note: fmt.Sprintf("and %d more Gateways", len(c.Gateways)-3)})
+				break
+			}
 			gs = append(gs, mesh.Decision{Reason: mesh.ReasonGatewayServer, Object: g.Object, Path: []any{"spec", "selector"}, Note: fmt.Sprintf("Gateway %s/%s configures this proxy", g.Namespace, g.Name)})
 		}
 		ch.Considered = considered(gs)
