@@ -360,6 +360,7 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 	rereadable := name != "<stdin>" && utf16 == nil
 	inline := false
 	tooBig := false
+	reader := &fileReader{name: name}
 	flush := func() {
 		if tooBig {
 			d.mu.Lock()
@@ -368,7 +369,7 @@ func (d *decoder) stream(name string, r io.Reader, res *Result) error {
 			d.mu.Unlock()
 		} else if len(bytes.TrimSpace(doc.Bytes())) > 0 {
 			data := bytes.Clone(doc.Bytes())
-			src := &source{file: name, offset: startOffset, length: len(data), line: start}
+			src := &source{file: name, offset: startOffset, length: len(data), line: start, reader: reader}
 			if !rereadable || inline {
 				src = &source{data: data, line: start}
 			}

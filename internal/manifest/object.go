@@ -53,6 +53,8 @@ type source struct {
 	length int
 	line   int
 	data   []byte
+	// reader is the file's shared handle, when it has one (positions.go).
+	reader *fileReader
 
 	// The document's tree for positions, parsed on first use (tree).
 	once   sync.Once
@@ -62,6 +64,11 @@ type source struct {
 func (s *source) read() ([]byte, error) {
 	if s.data != nil {
 		return s.data, nil
+	}
+	if s.reader != nil {
+		if buf, ok := s.reader.read(s.offset, s.length); ok {
+			return buf, nil
+		}
 	}
 	f, err := os.Open(s.file)
 	if err != nil {

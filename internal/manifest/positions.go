@@ -1,8 +1,11 @@
 package manifest
 
 import (
+	"os"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -136,4 +139,50 @@ func (o *Object) objectCursor() (cursor, bool) {
 		}
 	}
 	return c, true
+}
+
+// fileReader reads a file's documents again through one handle, opened on
+// the first position look-up in the file: an open, stat, read and close for
+// every document with a finding was a tenth of the CPU time (half of it in
+// the kernel) of a run where a third of the documents have findings.
+type fileReader struct {
+	name string
+	once sync.Once
+	f    *os.File // nil when it could not be opened, or too many are
+}
+
+// maxKeptOpen bounds the handles kept open at once, far below the usual
+// limit of 1024 descriptors; files beyond it are opened for each read, as
+// before. A handle is closed when its file's objects are garbage.
+const maxKeptOpen = 128
+
+var keptOpen atomic.Int32
+
+// read returns length bytes at offset, or false to let the caller open the
+// file itself.
+func (r *fileReader) read(offset int64, length int) ([]byte, bool) {
+	r.once.Do(func() {
+		if keptOpen.Add(1) > maxKeptOpen {
+			keptOpen.Add(-1)
+			return
+		}
+		f, err := os.Open(r.name)
+		if err != nil {
+			keptOpen.Add(-1)
+			return
+		}
+		r.f = f
+		runtime.AddCleanup(r, func(f *os.File) {
+			f.Close()
+			keptOpen.Add(-1)
+		}, f)
+	})
+	if r.f == nil {
+		return nil, false
+	}
+	buf := make([]byte, length)
+	if _, err := r.f.ReadAt(buf, offset); err != nil {
+		return nil, false
+	}
+	return buf, true
 }

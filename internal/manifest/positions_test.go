@@ -145,3 +145,26 @@ data:
 	}
 	t.Logf("%d objects from %d files, %d paths", objects, len(files), compared)
 }
+
+// TestFileReaderBound: beyond maxKeptOpen handles a file is read as before
+// (opened per document), and positions stay right.
+func TestFileReaderBound(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.yaml")
+	os.WriteFile(f, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  k: v\n"), 0o644)
+	saved := keptOpen.Load()
+	keptOpen.Store(maxKeptOpen)
+	defer keptOpen.Store(saved)
+	res, err := Load([]string{f}, Options{})
+	if err != nil || len(res.Objects) != 2 {
+		t.Fatal(err, res)
+	}
+	if r := res.Objects[1].src.reader; r == nil {
+		t.Fatal("no shared reader")
+	} else if _, ok := r.read(0, 4); ok {
+		t.Error("read through a handle beyond the bound")
+	}
+	if got := res.Objects[1].Pos("data", "k"); got.Line != 11 {
+		t.Errorf("Pos(data.k) = %v, want line 11", got)
+	}
+}
