@@ -51,8 +51,12 @@ func (b IngressBackend) Where() string {
 func IngressBackends(ing *Ingress) []IngressBackend {
 	var out []IngressBackend
 	if b := ing.Spec.DefaultBackend; b != nil && b.Service != nil {
-		out = append(out, IngressBackend{Service: b.Service.Name, Port: b.Service.Port, Default: true,
-			FieldPath: []any{"spec", "defaultBackend", "service"}})
+		path := []any{"spec", "defaultBackend", "service"}
+		if ing.Legacy {
+			// spec.backend.serviceName: positions fall back to backend.
+			path = []any{"spec", "backend"}
+		}
+		out = append(out, IngressBackend{Service: b.Service.Name, Port: b.Service.Port, Default: true, FieldPath: path})
 	}
 	for i, r := range ing.Spec.Rules {
 		if r.HTTP == nil {
@@ -66,8 +70,11 @@ func IngressBackends(ing *Ingress) []IngressBackend {
 			if path == "" {
 				path = "/"
 			}
-			out = append(out, IngressBackend{Service: p.Backend.Service.Name, Port: p.Backend.Service.Port, Host: r.Host, Path: path,
-				FieldPath: []any{"spec", "rules", i, "http", "paths", j, "backend", "service"}})
+			fp := []any{"spec", "rules", i, "http", "paths", j, "backend", "service"}
+			if ing.Legacy {
+				fp = fp[:len(fp)-1]
+			}
+			out = append(out, IngressBackend{Service: p.Backend.Service.Name, Port: p.Backend.Service.Port, Host: r.Host, Path: path, FieldPath: fp})
 		}
 	}
 	return out

@@ -27,6 +27,32 @@ type scope struct {
 	// on the first one: scanning every Service per missing host made a
 	// mesh with many typos quadratic.
 	servicesByName map[string][]*mesh.Service
+	// names holds each namespace's Service names for suggestions, built
+	// once per namespace rather than once per missing host.
+	names map[string]*serviceNames
+}
+
+type serviceNames struct {
+	inOrder, sorted []string
+	hosts           map[string]string
+}
+
+func (s *scope) serviceNames(ns string) *serviceNames {
+	if n := s.names[ns]; n != nil {
+		return n
+	}
+	n := &serviceNames{hosts: map[string]string{}}
+	for _, svc := range s.m.ServicesIn(ns) {
+		n.inOrder = append(n.inOrder, svc.Name)
+		n.hosts[svc.Name] = svc.Host
+	}
+	n.sorted = append([]string(nil), n.inOrder...)
+	sort.Strings(n.sorted)
+	if s.names == nil {
+		s.names = map[string]*serviceNames{}
+	}
+	s.names[ns] = n
+	return n
 }
 
 func newScope(m *mesh.Model) *scope {
@@ -55,6 +81,7 @@ var inertGroups = map[string]bool{
 	"admissionregistration.k8s.io": true, "apiextensions.k8s.io": true, "coordination.k8s.io": true,
 	"node.k8s.io": true, "certificates.k8s.io": true, "discovery.k8s.io": true,
 	"networking.istio.io": true, "security.istio.io": true, "telemetry.istio.io": true,
+	"authentication.istio.io": true, "rbac.istio.io": true, "config.istio.io": true,
 	"extensions.istio.io": true, "gateway.networking.k8s.io": true, "cloud.google.com": true,
 	"networking.gke.io": true, "cert-manager.io": true, "external-secrets.io": true,
 	"bitnami.com": true, "keda.sh": true, "kustomize.config.k8s.io": true,
@@ -255,18 +282,13 @@ func (s *scope) completeClusterName(host string) string {
 // ns within edit distance 2, else the same name in exactly one other
 // namespace.
 func (s *scope) suggestService(name, ns string) missingHost {
-	var names []string
-	hosts := map[string]string{}
-	for _, svc := range s.m.ServicesIn(ns) {
-		names = append(names, svc.Name)
-		hosts[svc.Name] = svc.Host
-	}
+	sn := s.serviceNames(ns)
 	// Short names are all a couple of edits apart: require the edits to be
 	// a small part of the name.
-	if best := spelling.Closest(name, names, min(2, len(name)/3)); best != "" {
-		return missingHost{Suggest: hosts[best], Why: "a Service with a similar name exists"}
+	if best := spelling.Closest(name, sn.inOrder, min(2, len(name)/3)); best != "" {
+		return missingHost{Suggest: sn.hosts[best], Why: "a Service with a similar name exists"}
 	}
-	sort.Strings(names)
+	names := sn.sorted
 	if s.servicesByName == nil {
 		s.servicesByName = map[string][]*mesh.Service{}
 		for _, svc := range s.m.Services {

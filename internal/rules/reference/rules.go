@@ -12,4 +12,5 @@ var Rules = []*rules.Rule{
 	ServiceTargetPortNotExposed,
 	DuplicateResource,
 	ConflictingVirtualServiceHosts,
+	RemovedAPI,
 }
