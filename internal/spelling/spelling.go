@@ -33,6 +33,12 @@ func Distance(a, b string) int {
 func Closest(word string, candidates []string, maxEdits int) string {
 	best, bestD := "", maxEdits+1
 	for _, c := range candidates {
+		// The distance is at least the difference in length: a
+		// candidate that cannot beat the best so far is not measured
+		// (most are not, and a mesh with many typos asks often).
+		if diff := len(word) - len(c); diff >= bestD || -diff >= bestD {
+			continue
+		}
 		if d := Distance(word, c); d < bestD {
 			best, bestD = c, d
 		}

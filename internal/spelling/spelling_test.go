@@ -44,3 +44,23 @@ func TestClosest(t *testing.T) {
 		t.Errorf("Closest with no candidates = %q, want \"\"", got)
 	}
 }
+
+// TestClosestSkipsOnlyWhatCannotWin: Closest leaves out candidates whose
+// length alone rules them out; the answer must be the one measuring every
+// candidate gives.
+func TestClosestSkipsOnlyWhatCannotWin(t *testing.T) {
+	words := []string{"", "a", "ab", "abc", "abcd", "reviews", "review", "reveiws", "ratings", "svc-006", "svc-006-typo", "svc-016", "productpage", "details", "detail"}
+	for _, w := range words {
+		for maxEdits := 0; maxEdits <= 4; maxEdits++ {
+			best, bestD := "", maxEdits+1
+			for _, c := range words {
+				if d := Distance(w, c); d < bestD {
+					best, bestD = c, d
+				}
+			}
+			if got := Closest(w, words, maxEdits); got != best {
+				t.Errorf("Closest(%q, max %d) = %q, measuring all gives %q", w, maxEdits, got, best)
+			}
+		}
+	}
+}
