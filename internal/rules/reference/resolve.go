@@ -81,6 +81,7 @@ var inertGroups = map[string]bool{
 	"admissionregistration.k8s.io": true, "apiextensions.k8s.io": true, "coordination.k8s.io": true,
 	"node.k8s.io": true, "certificates.k8s.io": true, "discovery.k8s.io": true,
 	"networking.istio.io": true, "security.istio.io": true, "telemetry.istio.io": true,
+	"authentication.istio.io": true, "rbac.istio.io": true, "config.istio.io": true,
 	"extensions.istio.io": true, "gateway.networking.k8s.io": true, "cloud.google.com": true,
 	"networking.gke.io": true, "cert-manager.io": true, "external-secrets.io": true,
 	"bitnami.com": true, "keda.sh": true, "kustomize.config.k8s.io": true,
