@@ -51,6 +51,7 @@ type Model struct {
 	DestinationRules []*DestinationRule
 	Gateways         []*Gateway
 	PeerAuths        []*PeerAuthentication
+	Sidecars         []*Sidecar
 	Ingresses        []*Ingress
 	KubeGateways     []*KubeGateway
 	HTTPRoutes       []*HTTPRoute
@@ -81,6 +82,7 @@ type Model struct {
 	wildcardVS          []hostVS
 	gatewaysByName      map[string]*Gateway // namespace/name
 	peerAuthsByNS       map[string][]*PeerAuthentication
+	sidecarsByNS        map[string][]*Sidecar
 	workloadByKey       map[string]*Workload // namespace/Kind/name
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 }
@@ -213,6 +215,13 @@ type Gateway struct {
 	Spec *istioapi.Gateway
 }
 
+// Sidecar is an Istio Sidecar resource (the proxy's scope), not a
+// sidecar container.
+type Sidecar struct {
+	*manifest.Object
+	Spec *istioapi.Sidecar
+}
+
 // PeerAuthentication is an Istio PeerAuthentication.
 type PeerAuthentication struct {
 	*manifest.Object
@@ -277,6 +286,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		vsByGateway:        map[string][]*VirtualService{},
 		gatewaysByName:     map[string]*Gateway{},
 		peerAuthsByNS:      map[string][]*PeerAuthentication{},
+		sidecarsByNS:       map[string][]*Sidecar{},
 		workloads:          newLabelIndex(),
 		workloadByKey:      map[string]*Workload{},
 		instanceOwner:      map[string]*Workload{},
@@ -396,6 +406,10 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 			pa := &PeerAuthentication{Object: o, Spec: &t.Spec}
 			m.PeerAuths = append(m.PeerAuths, pa)
 			m.peerAuthsByNS[o.Namespace] = append(m.peerAuthsByNS[o.Namespace], pa)
+		case *istionet.Sidecar:
+			sc := &Sidecar{Object: o, Spec: &t.Spec}
+			m.Sidecars = append(m.Sidecars, sc)
+			m.sidecarsByNS[o.Namespace] = append(m.sidecarsByNS[o.Namespace], sc)
 		case *gwv1.Gateway:
 			m.KubeGateways = append(m.KubeGateways, &KubeGateway{Object: o, Spec: &t.Spec})
 		case *gwv1.HTTPRoute:

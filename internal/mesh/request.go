@@ -126,6 +126,8 @@ const (
 	ReasonPassthrough        Reason = "passthrough"            // not in the registry, ALLOW_ANY
 	ReasonRegistryOnly       Reason = "registry-only"          // not in the registry, REGISTRY_ONLY
 	ReasonHostUnknown        Reason = "host-unknown"           // not in the input at all
+	ReasonSidecarEgress      Reason = "sidecar-egress"         // a Sidecar resource imports the host
+	ReasonSidecarNotImported Reason = "sidecar-not-imported"   // ... or does not
 	ReasonProtocolDeclared   Reason = "protocol-declared"      // port name / appProtocol
 	ReasonProtocolSniffed    Reason = "protocol-sniffed"       // no declared protocol
 	ReasonProtocolMismatch   Reason = "protocol-mismatch"      // request protocol vs listener protocol

@@ -60,6 +60,9 @@ type Listener struct {
 	// Bypass is true when no proxy handles the flow on either side (UDP
 	// and SCTP: sidecars capture TCP only).
 	Bypass bool
+	// Passthrough is true when the proxy forwards the flow to its
+	// original destination (PassthroughCluster) without routing.
+	Passthrough bool
 }
 
 // Listen answers the first hop for a client and request.
@@ -92,6 +95,10 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 	l.Host = host
 	l.Name = "0.0.0.0_" + strconv.FormatUint(uint64(r.Port), 10)
 	d := m.LookupHost(host)
+	if c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar {
+		// A proxy knows only the services exported to its namespace.
+		d = m.LookupHostFrom(c.Namespace, host)
+	}
 	switch {
 	case d.Service != nil:
 		s := d.Service
@@ -120,6 +127,9 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != "None" && !l.Protocol.IsHTTP() && !l.Protocol.Sniffed() {
 			l.Name = s.Spec.ClusterIP + "_" + strconv.Itoa(int(sp.Port))
 		}
+		if !m.sidecarScope(c, r, &l, s.Namespace) {
+			return l
+		}
 	case len(d.Entries) > 0:
 		se := d.Entries[0]
 		l.Entries = d.Entries
@@ -141,6 +151,9 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 			Note: fmt.Sprintf("%s is defined by ServiceEntry %s/%s, port %d %s", host, se.Namespace, se.Name, port.Number, port.Protocol)}
 		l.Protocol = PortProtocol(&corev1.ServicePort{Name: strings.ToLower(port.Protocol), Port: int32(port.Number)})
 		l.ProtocolDecision = protocolDecision(l.Protocol, se.Object, []any{"spec", "ports", pi, "protocol"}, int32(port.Number))
+		if !m.sidecarScope(c, r, &l, se.Namespace) {
+			return l
+		}
 	default:
 		if m.IsClusterLocal(host) {
 			ns := m.ServiceNamespace(host)
@@ -165,6 +178,7 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 func (m *Model) unregistered(c Client, r Request, l Listener) Listener {
 	if c.Kind != ClientSidecar || c.Dataplane != DataplaneSidecar {
 		l.Decision = Decision{Reason: ReasonPassthrough, Note: fmt.Sprintf("%s is outside the mesh registry; %s connects to it directly", l.Host, c.Name())}
+		l.Passthrough = true
 		return l
 	}
 	if m.Mesh.RegistryOnly {
@@ -177,6 +191,7 @@ func (m *Model) unregistered(c Client, r Request, l Listener) Listener {
 		return l
 	}
 	l.Decision = Decision{Reason: ReasonPassthrough, Note: fmt.Sprintf("%s is in no Service or ServiceEntry; outboundTrafficPolicy ALLOW_ANY (Istio's default) forwards it unchanged through PassthroughCluster", l.Host)}
+	l.Passthrough = true
 	return l
 }
 

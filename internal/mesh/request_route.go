@@ -60,6 +60,9 @@ func (m *Model) RouteFor(c Client, r Request, l Listener) Route {
 			Note: "the Ingress backend is the destination"}, Kind: "http", Index: -1,
 			Destinations: []WeightedDestination{{Host: l.Host, Port: uint32(l.ServicePort.Port), Weight: 100, Object: l.Ingress.Object, Path: l.Backend.FieldPath}}}
 	}
+	if l.Passthrough {
+		return m.defaultRoute(r, l, "PassthroughCluster: no routing rules apply")
+	}
 	if l.Bypass {
 		return m.defaultRoute(r, l, "the flow bypasses the proxies: VirtualService rules do not apply")
 	}

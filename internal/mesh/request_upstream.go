@@ -133,12 +133,23 @@ func conflictFailure(k TLSConflict, envoyClient bool) *Failure {
 func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestination, authority, vsNS string) Upstream {
 	u := Upstream{Destination: d}
 	envoy := ((c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar) || c.Kind == ClientGateway) && !l.Bypass
-	if l.Decision.Reason == ReasonPassthrough {
+	if l.Passthrough {
 		u.Cluster = "PassthroughCluster"
-		u.ClusterDecision = Decision{Reason: ReasonPassthrough, Note: "the original destination, outside the mesh"}
+		u.ClusterDecision = Decision{Reason: ReasonPassthrough, Note: "PassthroughCluster: the original destination, without routing rules"}
+		if l.Service == nil || l.ServicePort == nil {
+			return u
+		}
+		// A Service the proxy does not import: its pods still get the
+		// connection, in plaintext.
+		u.Service, u.ServicePort = l.Service, l.ServicePort
+		u.TLSDecision = Decision{Reason: ReasonTLSPlaintext, Note: "PassthroughCluster forwards what the application sends: no mTLS"}
+		m.endpoints(&u, c, r, false, false)
 		return u
 	}
 	dest := m.LookupHost(d.Host)
+	if envoy {
+		dest = m.LookupHostFrom(c.Namespace, d.Host)
+	}
 	port := d.Port
 	switch {
 	case dest.Service != nil:
@@ -462,6 +473,9 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 		// Every request the load balancer sends to a rejecting endpoint
 		// fails: with some of them, a share of requests does.
 		u.Failure = conflictFailure(kind, envoy)
+		if c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar && !envoy {
+			u.Failure.Error = "connection reset by peer: the client's proxy passes the connection through in plaintext and the server's sidecar requires mTLS"
+		}
 		if c.Kind == ClientExternal {
 			u.Failure = &Failure{Status: 502, Error: "502 Bad Gateway: the load balancer's plaintext connections are reset by the pods' sidecars, which require mTLS"}
 		}

@@ -40,6 +40,7 @@ var fixFor = map[mesh.Reason]string{
 	mesh.ReasonFaultAbort:         "remove the fault injection from the VirtualService rule",
 	mesh.ReasonDelegateMissing:    "create the delegate VirtualService, or correct the delegate reference",
 	mesh.ReasonNoEndpoints:        "make the subset's labels (or the Service's selector) match the labels the pods carry",
+	mesh.ReasonSidecarNotImported: "add the host to the Sidecar resource's egress hosts (NAMESPACE/HOST, e.g. bank/ledger.bank.svc.cluster.local or bank/*)",
 }
 
 // findingKey finds analyze's finding for an object.

@@ -440,6 +440,11 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 		case u.EndpointsDecision.Reason == mesh.ReasonNoEndpoints || u.EndpointsDecision.Reason == mesh.ReasonNotReady:
 			d = u.EndpointsDecision
 		}
+		if l.Decision.Reason == mesh.ReasonSidecarNotImported {
+			// The server rejects what the proxy passes through because
+			// the Sidecar resource left the host out: that is the cause.
+			d = l.Decision
+		}
 		t.fail(u.Failure, d, u.Cluster, u.TLSDecision, u.RuleDecision)
 		t.res.Outcome.Split = split
 		return
