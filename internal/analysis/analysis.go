@@ -35,6 +35,7 @@ type Denied struct {
 	Group, Kind string
 	Resource    string // plural resource name (virtualservices)
 	Namespace   string // "" when denied cluster-wide
+	Verb        string // "list" (default) or "get"
 	Reason      string
 }
 

@@ -37,7 +37,11 @@ func deniedFindings(ds []Denied, rs []*rules.Rule) []finding.Finding {
 			where = "in namespace " + d.Namespace
 		}
 		ref := manifest.Ref{Kind: d.Kind, Namespace: d.Namespace, Name: "*"}
-		msg := fmt.Sprintf("cannot list %s %s (%s): these resources were not analyzed", kind, where, d.Reason)
+		verb := d.Verb
+		if verb == "" {
+			verb = "list"
+		}
+		msg := fmt.Sprintf("cannot %s %s %s (%s): these resources were not analyzed", verb, kind, where, d.Reason)
 		if len(affected) > 0 {
 			msg += "; skipped or incomplete rules: " + strings.Join(affected, ", ")
 		}

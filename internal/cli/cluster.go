@@ -63,7 +63,10 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		return nil, clusterErr(err)
 	}
 	for _, d := range live.Denied {
-		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Reason: d.Reason})
+		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Verb: d.Verb, Reason: d.Reason})
+	}
+	if err := nothingRead(live, scope, len(args) > 0); err != nil {
+		return nil, err
 	}
 	opts.Fallback = live.Fallback
 	if live.Fallback != "" {
@@ -97,6 +100,9 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
+	if live.NamespaceMissing && !definesNamespace(files, scope) {
+		return nil, namespaceMissing(live, scope)
+	}
 	final := cluster.Overlay(live.Result, files)
 	res := analysis.Run(final, opts)
 	// The cluster as it is, at the version it runs.
@@ -107,6 +113,50 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		res.DropPreExisting()
 	}
 	return res, nil
+}
+
+// nothingRead is the input error of a cluster read that cannot stand for
+// the cluster: the namespace asked for does not exist, or every kind was
+// denied and nothing read. Reported as partial-access findings, either
+// would pass a CI gate that checked nothing.
+func nothingRead(live *cluster.Result, scope string, withFiles bool) error {
+	// With --kube files, the files may create it (checked once loaded).
+	if live.NamespaceMissing && !withFiles {
+		return namespaceMissing(live, scope)
+	}
+	if len(live.Objects) > 0 || len(live.Denied) == 0 {
+		return nil
+	}
+	d := live.Denied[0]
+	verb := d.Verb
+	if verb == "" {
+		verb = "list"
+	}
+	where := "across namespaces"
+	if d.Namespace != "" {
+		where = "in namespace " + d.Namespace
+	}
+	hint := "use credentials that may list what meshdoctor reads (get and list on the mesh's kinds)"
+	if scope == "" {
+		hint = "with rights in one namespace only, give -n NAMESPACE (or set the kubeconfig context's namespace); else " + hint
+	}
+	return usageErr("nothing could be read at %s: the credentials may not list any of the %d kinds meshdoctor reads (e.g. %s %s %s: %s); %s",
+		live.Host, len(live.Denied), verb, d.Resource, where, oneLine(d.Reason), hint)
+}
+
+func namespaceMissing(live *cluster.Result, ns string) error {
+	return usageErr("namespace %q does not exist at %s (kubectl get namespaces lists those that do)", ns, live.Host)
+}
+
+// definesNamespace tells whether the --kube files create the namespace,
+// which may then not exist yet.
+func definesNamespace(files *manifest.Result, ns string) bool {
+	for _, o := range files.Objects {
+		if o.Kind == "Namespace" && o.Name == ns {
+			return true
+		}
+	}
+	return false
 }
 
 // clusterErr turns client and API errors into one line and exit code 2.

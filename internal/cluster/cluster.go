@@ -55,7 +55,10 @@ type Denied struct {
 	Group, Kind string
 	Resource    string // the plural the API serves it as (virtualservices)
 	Namespace   string // "" for all namespaces
-	Reason      string
+	// Verb is what was denied: "list", or "get" for objects read one by
+	// one (the Namespace asked for, Secrets).
+	Verb   string
+	Reason string
 }
 
 // Result is what a Load read.
@@ -69,6 +72,9 @@ type Result struct {
 	Host string
 	// Kinds is how many kinds were listed.
 	Kinds int
+	// NamespaceMissing: Options.Namespace names a namespace the server
+	// says does not exist (a typo reads as an empty, healthy namespace).
+	NamespaceMissing bool
 }
 
 // Error is a failure to talk to the cluster at all (unreachable, bad
@@ -157,10 +163,17 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 				continue
 			}
 			if apierrors.IsForbidden(o.err) {
-				res.Denied = append(res.Denied, Denied{Group: tasks[i].r.gk.Group, Kind: tasks[i].r.gk.Kind, Resource: tasks[i].r.plural, Namespace: tasks[i].namespace, Reason: reason(o.err)})
+				verb := "list"
+				if tasks[i].name != "" {
+					verb = "get"
+				}
+				res.Denied = append(res.Denied, Denied{Group: tasks[i].r.gk.Group, Kind: tasks[i].r.gk.Kind, Resource: tasks[i].r.plural, Namespace: tasks[i].namespace, Verb: verb, Reason: reason(o.err)})
 				continue
 			}
 			return nil, &Error{Host: cfg.Host, Err: fmt.Errorf("listing %s: %w", kindName(tasks[i].r.gk), o.err)}
+		}
+		if o.notFound && tasks[i].r.gk == (manifest.GroupKind{Kind: "Namespace"}) {
+			res.NamespaceMissing = true
 		}
 		res.Objects = append(res.Objects, o.objects...)
 		res.Problems = append(res.Problems, o.problems...)
@@ -228,6 +241,22 @@ func namespacedForbidden(tasks []task, outs []taskResult) bool {
 		n++
 	}
 	return n > 0
+}
+
+// doRaw is Request.DoRaw with the API server's Status decoded from the
+// body of an error: DoRaw alone returns a generic error ("the server does
+// not allow access to the requested resource") whose message has lost the
+// server's, which names the user, the verb and the resource.
+func doRaw(ctx context.Context, req *rest.Request) ([]byte, error) {
+	raw, err := req.DoRaw(ctx)
+	if err == nil || len(raw) == 0 {
+		return raw, err
+	}
+	var st metav1.Status
+	if json.Unmarshal(raw, &st) == nil && st.Kind == "Status" && st.Status == metav1.StatusFailure {
+		return raw, &apierrors.StatusError{ErrStatus: st}
+	}
+	return raw, err
 }
 
 func reason(err error) string {
@@ -338,6 +367,7 @@ type taskResult struct {
 	objects  []*manifest.Object
 	problems []manifest.Problem
 	err      error
+	notFound bool // a get found no such object
 }
 
 type lister struct {
@@ -408,9 +438,10 @@ type listPage struct {
 func (l *lister) list(ctx context.Context, t task) taskResult {
 	var out taskResult
 	if t.name != "" {
-		raw, err := l.client.Get().AbsPath(path(t.r, "", t.name)).DoRaw(ctx)
+		raw, err := doRaw(ctx, l.client.Get().AbsPath(path(t.r, "", t.name)))
 		if err != nil {
 			if apierrors.IsNotFound(err) {
+				out.notFound = true
 				return out
 			}
 			out.err = err
@@ -428,7 +459,7 @@ func (l *lister) list(ctx context.Context, t task) taskResult {
 		if t.selector != "" {
 			req = req.Param("labelSelector", t.selector)
 		}
-		raw, err := req.DoRaw(ctx)
+		raw, err := doRaw(ctx, req)
 		if err != nil {
 			// A continue token expires after etcd compaction (410 Gone):
 			// start again rather than return half a kind.

@@ -56,7 +56,7 @@ func loadCluster(t testing.TB, opts cluster.Options) *cluster.Result {
 func analyze(loaded *manifest.Result, denied []cluster.Denied) *analysis.Result {
 	opts := analysis.Options{Rules: catalog.All()}
 	for _, d := range denied {
-		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Reason: d.Reason})
+		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Verb: d.Verb, Reason: d.Reason})
 	}
 	return analysis.Run(loaded, opts)
 }

@@ -38,7 +38,7 @@ func (l *lister) secrets(ctx context.Context, r resource, objs []*manifest.Objec
 		if l.opts.Namespace != "" && ref.ns != l.opts.Namespace && ref.ns != l.opts.RootNamespace {
 			continue
 		}
-		raw, err := l.client.Get().AbsPath(path(r, ref.ns, ref.name)).DoRaw(ctx)
+		raw, err := doRaw(ctx, l.client.Get().AbsPath(path(r, ref.ns, ref.name)))
 		switch {
 		case err == nil:
 		case apierrors.IsNotFound(err):
@@ -46,7 +46,7 @@ func (l *lister) secrets(ctx context.Context, r resource, objs []*manifest.Objec
 		case apierrors.IsForbidden(err):
 			if !forbidden[ref.ns] {
 				forbidden[ref.ns] = true
-				denied = append(denied, Denied{Kind: secretKind, Resource: "secrets", Namespace: ref.ns, Reason: reason(err)})
+				denied = append(denied, Denied{Kind: secretKind, Resource: "secrets", Namespace: ref.ns, Verb: "get", Reason: reason(err)})
 			}
 			continue
 		default:
