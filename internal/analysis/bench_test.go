@@ -29,16 +29,26 @@ var sizes = []struct {
 
 var generated sync.Map
 
-// meshDir generates a mesh once per size per process.
+// meshDir generates a clean mesh once per size per process.
 func meshDir(b *testing.B, ns, services int) string {
-	key := fmt.Sprintf("%dx%d", ns, services)
+	return shapeDir(b, "", meshgen.Generate, ns, services)
+}
+
+// findingsDir generates the findings-heavy mesh of a size (5/4 as many
+// services as the clean one, for about as many objects).
+func findingsDir(b *testing.B, ns, services int) string {
+	return shapeDir(b, "findings-", meshgen.GenerateFindingsHeavy, ns, services*5/4)
+}
+
+func shapeDir(b *testing.B, shape string, generate func(meshgen.Config, func(string) (io.WriteCloser, error)) error, ns, services int) string {
+	key := fmt.Sprintf("%s%dx%d", shape, ns, services)
 	if d, ok := generated.Load(key); ok {
 		return d.(string)
 	}
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("meshdoctor-bench-v%d-%s", meshgen.Version, key))
 	if _, err := os.Stat(filepath.Join(dir, "istio-system.yaml")); err != nil {
 		os.MkdirAll(dir, 0o755)
-		err := meshgen.Generate(meshgen.Config{Namespaces: ns, Services: services}, func(name string) (io.WriteCloser, error) {
+		err := generate(meshgen.Config{Namespaces: ns, Services: services}, func(name string) (io.WriteCloser, error) {
 			return os.Create(filepath.Join(dir, name))
 		})
 		if err != nil {
@@ -68,7 +78,11 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 func loaded(b *testing.B, ns, services int) *manifest.Result {
-	res, err := manifest.Load([]string{meshDir(b, ns, services)}, manifest.Options{})
+	return loadDir(b, meshDir(b, ns, services))
+}
+
+func loadDir(b *testing.B, dir string) *manifest.Result {
+	res, err := manifest.Load([]string{dir}, manifest.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,6 +123,49 @@ func BenchmarkRules(b *testing.B) {
 	}
 }
 
+// BenchmarkRulesFindings is BenchmarkRules on the findings-heavy mesh,
+// where a third of the objects have findings: a rule whose findings cost
+// more than its checks stands out.
+func BenchmarkRulesFindings(b *testing.B) {
+	s := sizes[len(sizes)-1]
+	if testing.Short() {
+		s = sizes[1]
+	}
+	m := mesh.Build(loadDir(b, findingsDir(b, s.ns, s.services)).Objects, mesh.Options{})
+	for _, r := range catalog.All() {
+		if r.Run == nil {
+			continue
+		}
+		b.Run(r.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				rules.RunRule(m, r)
+			}
+		})
+	}
+}
+
+// BenchmarkAnalyzeFindings is BenchmarkAnalyze on the findings-heavy mesh;
+// each iteration loads afresh, since positions are cached on the objects.
+func BenchmarkAnalyzeFindings(b *testing.B) {
+	for _, s := range sizes {
+		dir := findingsDir(b, s.ns, s.services)
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var objects, findings int
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				l := loadDir(b, dir)
+				b.StartTimer()
+				res := analysis.Run(l, analysis.Options{Rules: catalog.All()})
+				objects, findings = len(l.Objects), len(res.Findings)
+			}
+			b.ReportMetric(float64(objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+			b.ReportMetric(float64(findings)*float64(b.N)/b.Elapsed().Seconds(), "findings/s")
+		})
+	}
+}
+
 func BenchmarkAnalyze(b *testing.B) {
 	for _, s := range sizes {
 		l := loaded(b, s.ns, s.services)
@@ -124,14 +181,23 @@ func BenchmarkAnalyze(b *testing.B) {
 
 func BenchmarkReport(b *testing.B) {
 	for _, s := range sizes {
-		res := analysis.Run(loaded(b, s.ns, s.services), analysis.Options{Rules: catalog.All()})
-		for _, format := range []string{"text", "json", "sarif"} {
-			b.Run(s.name+"/"+format, func(b *testing.B) {
-				b.ReportAllocs()
-				for i := 0; i < b.N; i++ {
-					report.Write(io.Discard, format, res, report.Options{Rules: catalog.All()})
-				}
-			})
+		for _, shape := range []string{"clean", "findings"} {
+			dir := meshDir(b, s.ns, s.services)
+			if shape == "findings" {
+				dir = findingsDir(b, s.ns, s.services)
+			}
+			benchmarkReport(b, s.name+"/"+shape, analysis.Run(loadDir(b, dir), analysis.Options{Rules: catalog.All()}))
 		}
+	}
+}
+
+func benchmarkReport(b *testing.B, name string, res *analysis.Result) {
+	for _, format := range []string{"text", "json", "sarif"} {
+		b.Run(name+"/"+format, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				report.Write(io.Discard, format, res, report.Options{Rules: catalog.All()})
+			}
+		})
 	}
 }
