@@ -47,8 +47,10 @@ type Client struct {
 	// Workload is nil for external clients and for gateways that are not
 	// in the input (then Gateways says which Gateway resources apply).
 	Workload *Workload
-	// Gateways are the Istio Gateways that configure this gateway proxy.
-	Gateways []*Gateway
+	// Gateways are the Istio Gateways that configure this gateway proxy;
+	// KubeGateway the Gateway API Gateway it runs for.
+	Gateways    []*Gateway
+	KubeGateway *KubeGateway
 	// Dataplane and Why: how the client's traffic leaves the pod.
 	Dataplane Dataplane
 	Why       string
@@ -334,6 +336,11 @@ func (m *Model) gatewayClient(ns, name string) (Client, error) {
 			c.Gateways = []*Gateway{g}
 		}
 		return c, nil
+	}
+	for _, kg := range m.KubeGateways {
+		if kg.Namespace == ns && kg.Name == name {
+			return m.kubeGatewayClient(kg), nil
+		}
 	}
 	// Istio's default gateways, absent from the input (istio-system is
 	// often not in an application's manifests): their install labels.

@@ -48,6 +48,9 @@ type Listener struct {
 	Server      *istioapi.Server
 	ServerIndex int
 
+	// KubeListener is the index of the Gateway API listener.
+	KubeListener int
+
 	// Ingress (external clients).
 	Ingress *Ingress
 	Backend *IngressBackend
@@ -69,6 +72,9 @@ type Listener struct {
 func (m *Model) Listen(c Client, r Request) Listener {
 	switch c.Kind {
 	case ClientGateway:
+		if c.KubeGateway != nil {
+			return m.listenKubeGateway(c, r)
+		}
 		return m.listenGateway(c, r)
 	case ClientExternal:
 		return m.listenIngress(r)

@@ -17,6 +17,7 @@ import (
 type Route struct {
 	Decision
 	VirtualService *VirtualService
+	HTTPRoute      *HTTPRoute
 	// Kind is the route list ("http", "tcp", "tls") and Index the rule in
 	// it; -1 for the default route.
 	Kind  string
@@ -70,6 +71,9 @@ func (m *Model) RouteFor(c Client, r Request, l Listener) Route {
 		// No Envoy on the client side: kube-proxy (or ztunnel, at L4)
 		// sends the connection to any pod of the Service.
 		return m.defaultRoute(r, l, "no client-side Envoy ("+c.Why+"): VirtualService rules do not apply; the Service spreads connections over its pods")
+	}
+	if c.KubeGateway != nil {
+		return m.routeKubeGateway(c, r, l)
 	}
 	cands := m.routeCandidates(c, r, l)
 	rt := Route{Index: -1}

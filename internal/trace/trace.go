@@ -392,6 +392,9 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 	}
 	authority := r.Authority()
 	vsNS := ""
+	if rt.HTTPRoute != nil {
+		vsNS = rt.HTTPRoute.Namespace
+	}
 	if rt.VirtualService != nil {
 		vsNS = rt.VirtualService.Namespace
 		if rt.Kind == "http" && rt.Index >= 0 && rt.Index < len(rt.VirtualService.Spec.Http) {
