@@ -124,7 +124,7 @@ func nothingRead(live *cluster.Result, scope string, withFiles bool) error {
 	if live.NamespaceMissing && !withFiles {
 		return namespaceMissing(live, scope)
 	}
-	if len(live.Objects) > 0 || len(live.Denied) == 0 {
+	if live.Read > 0 || len(live.Denied) == 0 {
 		return nil
 	}
 	d := live.Denied[0]
@@ -140,7 +140,7 @@ func nothingRead(live *cluster.Result, scope string, withFiles bool) error {
 	if scope == "" {
 		hint = "with rights in one namespace only, give -n NAMESPACE (or set the kubeconfig context's namespace); else " + hint
 	}
-	return usageErr("nothing could be read at %s: the credentials may not list any of the %d kinds meshdoctor reads (e.g. %s %s %s: %s); %s",
+	return usageErr("nothing could be read at %s: the credentials may read none of the %d kinds meshdoctor reads (e.g. %s %s %s: %s); %s",
 		live.Host, len(live.Denied), verb, d.Resource, where, oneLine(d.Reason), hint)
 }
 

@@ -75,6 +75,9 @@ type Result struct {
 	// NamespaceMissing: Options.Namespace names a namespace the server
 	// says does not exist (a typo reads as an empty, healthy namespace).
 	NamespaceMissing bool
+	// Read counts the kinds that were listed (or got) without error, the
+	// best-effort reads of istiod apart: 0 means nothing could be read.
+	Read int
 }
 
 // Error is a failure to talk to the cluster at all (unreachable, bad
@@ -160,6 +163,13 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	for i, o := range outs {
 		if o.err != nil {
 			if tasks[i].bestEffort {
+				// istiod and its ConfigMaps decide the Istio version
+				// and mesh config: without them the newest Istio and
+				// its defaults are assumed, which changes findings,
+				// so a denial is said, not skipped.
+				if apierrors.IsForbidden(o.err) {
+					res.Denied = append(res.Denied, Denied{Group: tasks[i].r.gk.Group, Kind: tasks[i].r.gk.Kind, Resource: tasks[i].r.plural, Namespace: tasks[i].namespace, Verb: "list", Reason: reason(o.err) + "; the Istio control plane there was not read, so its version and mesh config are assumed"})
+				}
 				continue
 			}
 			if apierrors.IsForbidden(o.err) {
@@ -171,6 +181,9 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 				continue
 			}
 			return nil, &Error{Host: cfg.Host, Err: fmt.Errorf("listing %s: %w", kindName(tasks[i].r.gk), o.err)}
+		}
+		if !tasks[i].bestEffort {
+			res.Read++
 		}
 		if o.notFound && tasks[i].r.gk == (manifest.GroupKind{Kind: "Namespace"}) {
 			res.NamespaceMissing = true
