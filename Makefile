@@ -47,6 +47,8 @@ fuzz:
 bench:
 	bash hack/bench.sh
 
-# Go benchmarks: load, model, per-rule, analysis and report at 1k/10k/100k objects.
+# Go benchmarks: load, model, per-rule, analysis and report at 1k/10k/100k
+# objects; one trace on ~50k objects beyond the load.
 gobench:
 	$(GO) test ./internal/analysis -run '^$$' -bench . -benchmem -benchtime 3x
+	$(GO) test ./internal/trace -run '^$$' -bench Trace50k -benchmem -benchtime 20x
