@@ -26,7 +26,7 @@ var GKEHealthCheckDefaultPath = &rules.Rule{
 	Doc: rules.Doc{
 		Mechanism: "For every Service behind a GKE Ingress, the GKE Ingress controller creates a Google Cloud health check that runs outside the cluster. Its request path comes from the BackendConfig bound to the Service port (cloud.google.com/backend-config, spec.healthCheck.requestPath); otherwise GKE copies the path of a readiness probe of the serving pods, but only an httpGet readinessProbe (without host or custom headers, scheme matching the backend protocol) on the container port the Service's targetPort refers to, declared in that container's ports. Otherwise the health check is GET / and only HTTP 200 counts as healthy. A livenessProbe or startupProbe is never used for this, nor is a tcpSocket/exec/grpc readiness probe or one on another port. Container-native load balancing (NEGs, cloud.google.com/neg) infers the health check the same way. GET / passes for the many apps that serve / (hello-app and most samples have no probe at all): the finding is a warning only when the input says the app's health lives elsewhere (an httpGet livenessProbe on another path, an httpGet readinessProbe on another port or scheme, a BackendConfig for another port of the Service or an annotation naming another health check path), and info otherwise.",
 		Symptom:   "If the application does not answer HTTP 200 on / (a 404, a redirect to /login, a 401), every backend is marked UNHEALTHY (annotation ingress.kubernetes.io/backends) and the load balancer answers HTTP 502 for all requests, while the pods are Running and Ready and port-forwarding to them works.",
-		Fix:       "Add an httpGet readinessProbe on the serving container port with a path that answers 200 (e.g. /health-check), or bind a BackendConfig with spec.healthCheck.requestPath to the Service. A livenessProbe alone does not help.",
+		Fix:       "Add an httpGet readinessProbe on the serving container port with a path that answers 200 (e.g. /health-check), or bind a BackendConfig with spec.healthCheck.requestPath to the Service. A livenessProbe alone does not help. For an Istio gateway behind the load balancer, check its status port instead: a BackendConfig with healthCheck port 15021 and requestPath /healthz/ready (its serving port answers 404 for hosts no route serves).",
 		Before: `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -168,6 +168,29 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 	}
 }
 
+// istioStatusPort and istioReadyPath are where an Istio proxy reports its
+// readiness (the readinessProbe istiod injects into gateway pods); a
+// gateway's traffic ports answer only the hosts its Gateways route.
+// https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio
+const (
+	istioStatusPort = 15021
+	istioReadyPath  = "/healthz/ready"
+)
+
+// gatewayHealthCheckFix points the load balancer at an Istio gateway's
+// status port: its injected readinessProbe is there, not on the serving
+// port, so GKE cannot copy it, and a probe on the serving port would hit
+// the routes.
+func gatewayHealthCheckFix(pr *hcProblem) string {
+	name := pr.svc.Name + "-health"
+	if pr.bc.Object != nil {
+		name = pr.bc.Name
+		return fmt.Sprintf("check the gateway's status port in BackendConfig %s/%s (the Service must expose port %d too):\n  spec:\n    healthCheck:\n      type: HTTP\n      port: %d\n      requestPath: %s", pr.svc.Namespace, name, istioStatusPort, istioStatusPort, istioReadyPath)
+	}
+	return fmt.Sprintf("bind a BackendConfig that checks the gateway's status port %d %s (the Service must expose port %d too):\n  metadata:\n    annotations:\n      cloud.google.com/backend-config: '{\"default\": \"%s\"}'\n  ---\n  apiVersion: cloud.google.com/v1\n  kind: BackendConfig\n  metadata:\n    name: %s\n    namespace: %s\n  spec:\n    healthCheck:\n      type: HTTP\n      port: %d\n      requestPath: %s",
+		istioStatusPort, istioReadyPath, istioStatusPort, name, name, pr.svc.Namespace, istioStatusPort, istioReadyPath)
+}
+
 // healthElsewhere lists what in the input says the app's health endpoint
 // is not GET / on the serving port: an httpGet livenessProbe on another
 // path, an httpGet readinessProbe GKE cannot copy (another port or
@@ -179,6 +202,11 @@ func runGKEHealthCheckDefaultPath(p *rules.Pass) {
 func healthElsewhere(m *mesh.Model, pr *hcProblem) (probes bool, others []string) {
 	probes = pr.miss.Liveness != "" && pr.miss.Liveness != "/" || pr.miss.Readiness != ""
 	var out []string
+	if ok, _ := mesh.IsGatewayWorkload(pr.miss.Workload); ok {
+		// Its pods' injected readinessProbe is on the status port, and
+		// the serving port answers 404 for hosts no route serves.
+		out = append(out, fmt.Sprintf("%s %s/%s is an Istio gateway, whose health is %s on status port %d; on the serving port GET / gets HTTP 404 unless a route serves that host and path", pr.miss.Workload.Kind, pr.miss.Workload.Namespace, pr.miss.Workload.Name, istioReadyPath, istioStatusPort))
+	}
 	for i := range pr.svc.Spec.Ports {
 		sp := &pr.svc.Spec.Ports[i]
 		if sp.Port == pr.svcPort {
@@ -246,6 +274,9 @@ func healthCheckFinding(pr *hcProblem) finding.Finding {
 
 func healthCheckFix(pr *hcProblem, container, port string) string {
 	miss := pr.miss
+	if ok, _ := mesh.IsGatewayWorkload(miss.Workload); ok {
+		return gatewayHealthCheckFix(pr)
+	}
 	path := miss.Liveness
 	if miss.Container >= 0 {
 		// keep the path of a readiness probe that is only on the wrong port
