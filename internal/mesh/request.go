@@ -288,13 +288,20 @@ func (m *Model) workloadHint(ns string) string {
 
 // gatewaysSelecting lists the Istio Gateways whose selector picks w.
 func (m *Model) gatewaysSelecting(w *Workload) []*Gateway {
+	return m.gatewaysFor(w.Namespace, w.Labels)
+}
+
+// gatewaysFor lists the Istio Gateways whose selector picks pods with
+// these labels in ns (any namespace unless istiod scopes Gateways to
+// their own, PILOT_SCOPE_GATEWAY_TO_NAMESPACE).
+func (m *Model) gatewaysFor(ns string, labels map[string]string) []*Gateway {
 	var out []*Gateway
 	scoped := m.Istio.Flag("PILOT_SCOPE_GATEWAY_TO_NAMESPACE").On
 	for _, g := range m.Gateways {
-		if len(g.Spec.Selector) == 0 || (scoped && g.Namespace != w.Namespace) {
+		if len(g.Spec.Selector) == 0 || (scoped && g.Namespace != ns) {
 			continue
 		}
-		if Matches(g.Spec.Selector, w.Labels) {
+		if Matches(g.Spec.Selector, labels) {
 			out = append(out, g)
 		}
 	}
@@ -360,17 +367,7 @@ var defaultGatewayLabels = map[string]map[string]string{
 }
 
 func (m *Model) assumedGateway(ns string, labels map[string]string, why string) Client {
-	c := Client{Kind: ClientGateway, Namespace: ns, Labels: labels, Dataplane: DataplaneSidecar, Why: why}
-	scoped := m.Istio.Flag("PILOT_SCOPE_GATEWAY_TO_NAMESPACE").On
-	for _, g := range m.Gateways {
-		if len(g.Spec.Selector) == 0 || (scoped && g.Namespace != ns) {
-			continue
-		}
-		if Matches(g.Spec.Selector, labels) {
-			c.Gateways = append(c.Gateways, g)
-		}
-	}
-	return c
+	return Client{Kind: ClientGateway, Namespace: ns, Labels: labels, Dataplane: DataplaneSidecar, Why: why, Gateways: m.gatewaysFor(ns, labels)}
 }
 
 // ResolveClientHost expands a name the way a pod's resolver does (search

@@ -393,12 +393,7 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 	var subset *istioapi.Subset
 	if u.Destination.Subset != "" && envoy {
 		subset, _ = Subset(u.Rules, u.Destination.Subset)
-		bs = nil
-		for _, b := range all {
-			if Matches(subset.Labels, b.Workload.Labels) {
-				bs = append(bs, b)
-			}
-		}
+		bs = SubsetBackends(all, subset.Labels)
 	}
 	u.Backends = bs
 	if len(bs) == 0 {
@@ -538,4 +533,16 @@ func LabelString(labels map[string]string) string {
 		parts = append(parts, k+"="+labels[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// SubsetBackends keeps the backends a DestinationRule subset's labels
+// select (the subset's Envoy cluster has those endpoints only).
+func SubsetBackends(bs []Backend, labels map[string]string) []Backend {
+	var out []Backend
+	for _, b := range bs {
+		if Matches(labels, b.Workload.Labels) {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -89,7 +89,7 @@ func runMTLSModeConflict(p *rules.Pass) {
 						continue
 					}
 					if subset != nil {
-						bs = subsetBackends(backends, subset.Labels)
+						bs = mesh.SubsetBackends(backends, subset.Labels)
 					}
 					cs := tlsConflicts(m, ct, svc, bs)
 					if len(cs) == 0 {
@@ -116,16 +116,6 @@ func clientNamespaces(m *mesh.Model) mesh.ClientNamespaces {
 		}
 	}
 	return mesh.NewClientNamespaces(names)
-}
-
-func subsetBackends(bs []mesh.Backend, labels map[string]string) []mesh.Backend {
-	var out []mesh.Backend
-	for _, b := range bs {
-		if mesh.Matches(labels, b.Workload.Labels) {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // tlsConflicts lists the backends that reject the client's TLS; the model
