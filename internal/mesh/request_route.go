@@ -385,6 +385,25 @@ func (m *Model) httpAction(vs *VirtualService, i int, h *istioapi.HTTPRoute, out
 		}
 	}
 	out.Destinations = routeDestinations(m, vs, h.Route, "http", i)
+	if mr := h.GetMirror(); mr != nil {
+		out.Notes = append(out.Notes, Decision{Reason: ReasonVirtualServiceRoute, Object: vs.Object, Path: append(append([]any{}, path...), "mirror"),
+			Note: "mirrors a copy of each request to " + m.ResolveHost(mr.Host, vs.Namespace) + " (responses from the mirror are discarded)"})
+	}
+	for j, mp := range h.Mirrors {
+		out.Notes = append(out.Notes, Decision{Reason: ReasonVirtualServiceRoute, Object: vs.Object, Path: append(append([]any{}, path...), "mirrors", j),
+			Note: "mirrors a copy of requests to " + m.ResolveHost(mp.GetDestination().GetHost(), vs.Namespace)})
+	}
+	if t := h.GetTimeout(); t != nil {
+		out.Notes = append(out.Notes, Decision{Reason: ReasonVirtualServiceRoute, Object: vs.Object, Path: append(append([]any{}, path...), "timeout"),
+			Note: "times out after " + t.AsDuration().String() + " (504 UT)"})
+	}
+	if rp := h.GetRetries(); rp != nil {
+		note := fmt.Sprintf("retries up to %d times", rp.Attempts)
+		if rp.RetryOn != "" {
+			note += " on " + rp.RetryOn
+		}
+		out.Notes = append(out.Notes, Decision{Reason: ReasonVirtualServiceRoute, Object: vs.Object, Path: append(append([]any{}, path...), "retries"), Note: note})
+	}
 	if len(out.Destinations) == 0 {
 		out.Failure = &Failure{Status: 404, Flag: "NR", Error: "404 Not Found: the matching rule has no destination"}
 	}
