@@ -129,3 +129,24 @@ type writer []byte
 
 func (w *writer) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
 func (w writer) String() string               { return string(w) }
+
+// FuzzParse: any --from/--url/-H/--resolve either parses into a request
+// that trace can pose or is refused with an error; never a panic.
+func FuzzParse(f *testing.F) {
+	f.Add("workload:shop/sleep", "http://reviews:9080/a?b=c", "end-user: jason", "reviews:9080:10.0.0.5", "1.1")
+	f.Add("gateway:istio-system/istio-ingressgateway", "https://[::1]:443/", "Host: x", "x:443:[::1]", "2")
+	f.Add("external", "tcp://db:3306", ":", "::", "1.0")
+	f.Fuzz(func(t *testing.T, from, url, header, resolve, version string) {
+		p, err := trace.Parse(trace.Spec{From: from, URL: url, Headers: []string{header}, Resolve: []string{resolve}, HTTPVersion: version, DefaultNamespace: "default"})
+		if err != nil {
+			return
+		}
+		r := p.Request
+		if r.Port == 0 || r.Host == "" || (r.Scheme != "http" && r.Scheme != "https" && r.Scheme != "tcp" && r.Scheme != "tls") {
+			t.Errorf("accepted an unusable request: %+v", r)
+		}
+		if p.Kind != "external" && (p.Namespace == "" || p.Name == "") {
+			t.Errorf("accepted --from %q without a name", from)
+		}
+	})
+}
