@@ -12,6 +12,7 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
+	"github.com/meshdoctor/meshdoctor/internal/spelling"
 )
 
 // IgnoreAnnotation lists rule names to silence on the annotated resource.
@@ -28,6 +29,10 @@ type Options struct {
 	// Fallback is the one namespace a live cluster was read in because
 	// no namespaced kind could be listed across namespaces (info finding).
 	Fallback string
+	// Catalog is every rule there is, for telling a meshdoctor.io/ignore
+	// entry that names no rule (a warning) from one naming a rule this
+	// run does not include. Nil: entries are not checked.
+	Catalog []*rules.Rule
 }
 
 // Denied is a kind the credentials may not list (RBAC).
@@ -45,19 +50,25 @@ type Ignore struct {
 	Resource *manifest.Ref // nil: everywhere
 }
 
-// ParseIgnore reads "rule" or "rule=Kind/namespace/name" (or Kind/name for
-// cluster-scoped kinds).
-func ParseIgnore(s string, known func(string) bool) (Ignore, error) {
+// ParseIgnore reads "rule" or "rule=Kind/namespace/name", or Kind/name:
+// cluster-scoped kinds have no namespace, and for the others it is
+// namespace, as kubectl's -n would make it. resolve gives a rule's name
+// from its name or code (any case), or "" for none.
+func ParseIgnore(s string, resolve func(string) string, namespace string) (Ignore, error) {
 	name, res, hasRes := strings.Cut(s, "=")
-	if !known(name) {
+	rule := resolve(name)
+	if rule == "" {
 		return Ignore{}, fmt.Errorf("--ignore %s: no rule named %q (see `meshdoctor rules`)", s, name)
 	}
-	ig := Ignore{Rule: name}
+	ig := Ignore{Rule: rule}
 	if hasRes {
 		parts := strings.Split(res, "/")
 		switch len(parts) {
 		case 2:
 			ig.Resource = &manifest.Ref{Kind: parts[0], Name: parts[1]}
+			if !manifest.ClusterScoped(parts[0]) {
+				ig.Resource.Namespace = namespace
+			}
 		case 3:
 			ig.Resource = &manifest.Ref{Kind: parts[0], Namespace: parts[1], Name: parts[2]}
 		default:
@@ -95,6 +106,9 @@ func Run(loaded *manifest.Result, opts Options) *Result {
 		fs = append(fs, fallbackFinding(opts.Fallback))
 	}
 	fs = append(fs, rules.Analyze(m, opts.Rules)...)
+	if opts.Catalog != nil {
+		fs = append(fs, unknownIgnores(loaded.Objects, opts.Catalog)...)
+	}
 	res.RulesTime = time.Since(start)
 	rules.Sort(fs)
 	res.Findings, res.Suppressed = suppress(fs, loaded.Objects, opts.Ignore)
@@ -131,13 +145,25 @@ func problemFindings(ps []manifest.Problem) []finding.Finding {
 	return out
 }
 
+// ignoreEntries reads the annotation's comma-separated rule names and
+// codes, lower-cased: one language with --ignore, in any case.
+func ignoreEntries(v string) []string {
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.ToLower(strings.TrimSpace(r)); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func suppress(fs []finding.Finding, objs []*manifest.Object, ignores []Ignore) ([]finding.Finding, int) {
 	annotated := map[manifest.Ref]map[string]bool{}
 	for _, o := range objs {
 		if v := o.Annotations[IgnoreAnnotation]; v != "" {
 			set := map[string]bool{}
-			for _, r := range strings.Split(v, ",") {
-				set[strings.TrimSpace(r)] = true
+			for _, r := range ignoreEntries(v) {
+				set[r] = true
 			}
 			annotated[o.Ref()] = set
 		}
@@ -145,7 +171,8 @@ func suppress(fs []finding.Finding, objs []*manifest.Object, ignores []Ignore) (
 	out := fs[:0]
 	n := 0
 	for _, f := range fs {
-		if set := annotated[f.Resource]; set[f.Rule] || set["all"] || ignored(f, ignores) {
+		set := annotated[f.Resource]
+		if set[strings.ToLower(f.Rule)] || set[strings.ToLower(f.Code)] || set["all"] || ignored(f, ignores) {
 			n++
 			continue
 		}
@@ -159,11 +186,53 @@ func ignored(f finding.Finding, ignores []Ignore) bool {
 		if ig.Rule != f.Rule {
 			continue
 		}
-		if ig.Resource == nil || *ig.Resource == f.Resource {
+		if ig.Resource == nil {
+			return true
+		}
+		// Kinds as kubectl takes them, in any case (virtualservice/x).
+		if r := *ig.Resource; strings.EqualFold(r.Kind, f.Resource.Kind) && r.Namespace == f.Resource.Namespace && r.Name == f.Resource.Name {
 			return true
 		}
 	}
 	return false
+}
+
+// unknownIgnores warns about meshdoctor.io/ignore entries that name no
+// rule (a typo, a rule renamed): they silence nothing, and the user
+// believes they do. A warning rather than an error, since the annotation
+// may be written for a newer meshdoctor.
+func unknownIgnores(objs []*manifest.Object, catalog []*rules.Rule) []finding.Finding {
+	known := map[string]bool{"all": true}
+	for _, r := range catalog {
+		known[strings.ToLower(r.Name)], known[strings.ToLower(r.Code)] = true, true
+	}
+	var out []finding.Finding
+	for _, o := range objs {
+		v := o.Annotations[IgnoreAnnotation]
+		if v == "" {
+			continue
+		}
+		for _, e := range ignoreEntries(v) {
+			if known[e] {
+				continue
+			}
+			msg := fmt.Sprintf("%s %s names no rule %q: it silences nothing", IgnoreAnnotation, o.Ref(), e)
+			names := make([]string, 0, len(catalog))
+			for _, r := range catalog {
+				names = append(names, r.Name)
+			}
+			if s := spelling.Closest(e, names, 3); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			out = append(out, finding.Finding{
+				Code: rules.InvalidManifest.Code, Rule: rules.InvalidManifest.Name, Severity: finding.Warning,
+				Resource: o.Ref(), Origin: o.Pos("metadata", "annotations", IgnoreAnnotation), Message: msg,
+				Symptom: "the findings it was meant to silence are still reported",
+				Fix:     "use rule names or codes from `meshdoctor rules`, separated by commas, or all",
+			})
+		}
+	}
+	return out
 }
 
 // Summary counts findings by severity.

@@ -3,6 +3,7 @@ package catalog
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 	"github.com/meshdoctor/meshdoctor/internal/rules/gateway"
@@ -24,10 +25,11 @@ var all = func() []*rules.Rule {
 // All returns every rule, built-in findings first, then by code.
 func All() []*rules.Rule { return all }
 
-// ByName finds a rule by its kebab-case name or its code.
+// ByName finds a rule by its kebab-case name or its code, in any case
+// (md1001, Subset-Not-Found): names are what users type.
 func ByName(name string) *rules.Rule {
 	for _, r := range all {
-		if r.Name == name || r.Code == name {
+		if strings.EqualFold(r.Name, name) || strings.EqualFold(r.Code, name) {
 			return r
 		}
 	}

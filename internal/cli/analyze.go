@@ -132,14 +132,21 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	if err != nil {
 		return usageErr("--fail-on: %v", err)
 	}
-	opts := analysis.Options{Rules: catalog.All()}
+	opts := analysis.Options{Rules: catalog.All(), Catalog: catalog.All()}
+	// Kind/name in --ignore means the namespace -n gives, as in kubectl.
+	ignoreNS := "default"
+	if f.kube.Namespace != nil && *f.kube.Namespace != "" {
+		ignoreNS = *f.kube.Namespace
+	}
 	for _, s := range f.ignore {
-		ig, err := analysis.ParseIgnore(s, func(n string) bool { return catalog.ByName(n) != nil })
+		ig, err := analysis.ParseIgnore(s, func(n string) string {
+			if r := catalog.ByName(n); r != nil {
+				return r.Name
+			}
+			return ""
+		}, ignoreNS)
 		if err != nil {
 			return usageErr("%v", err)
-		}
-		if r := catalog.ByName(ig.Rule); r != nil {
-			ig.Rule = r.Name // accept codes too
 		}
 		opts.Ignore = append(opts.Ignore, ig)
 	}

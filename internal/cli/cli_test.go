@@ -357,3 +357,40 @@ func TestNamespaceMatchingNothingWarns(t *testing.T) {
 		t.Errorf("-n naming the input's namespace: %q", errOut)
 	}
 }
+
+// TestSuppressionOneLanguage: --ignore and the annotation take rule names
+// and codes in any case; Kind/name means -n's namespace (else default); a
+// name that is no rule is an error in the flag and a warning on the
+// annotation.
+func TestSuppressionOneLanguage(t *testing.T) {
+	for _, args := range [][]string{
+		{"--ignore", "SUBSET-NOT-FOUND"},
+		{"--ignore", "md1001"},
+		{"--ignore", "Md1001=VirtualService/shop/reviews"},
+		{"--ignore", "subset-not-found=virtualservice/shop/reviews"},
+		{"--ignore", "subset-not-found=VirtualService/reviews", "-n", "shop"},
+	} {
+		if code, out, errOut := run(t, brokenVS, nil, append(append([]string{"analyze"}, args...), "-")...); code != ExitOK {
+			t.Errorf("%v: exit %d %q\n%s", args, code, errOut, out)
+		}
+	}
+	// Without -n, Kind/name is in namespace default: not this one.
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "subset-not-found=VirtualService/reviews", "-"); code != ExitFindings {
+		t.Errorf("Kind/name without -n must mean namespace default: exit %d", code)
+	}
+	if code, _, errOut := run(t, brokenVS, nil, "analyze", "--ignore", "subset-not-fund", "-"); code != ExitUsage || !strings.Contains(errOut, `no rule named "subset-not-fund"`) {
+		t.Errorf("unknown rule in --ignore: exit %d %q", code, errOut)
+	}
+	annotate := func(v string) string {
+		return strings.Replace(brokenVS, "metadata: {name: reviews, namespace: shop}\nspec:\n  hosts", "metadata: {name: reviews, namespace: shop, annotations: {meshdoctor.io/ignore: \""+v+"\"}}\nspec:\n  hosts", 1)
+	}
+	for _, v := range []string{"MD1001", "Subset-Not-Found", "gateway-selects-no-pods, md1001"} {
+		if code, out, _ := run(t, annotate(v), nil, "analyze", "--no-color", "-"); code != ExitOK || strings.Contains(out, "WARNING") {
+			t.Errorf("annotation %q: exit %d\n%s", v, code, out)
+		}
+	}
+	code, out, _ := run(t, annotate("subset-not-fund"), nil, "analyze", "--no-color", "-")
+	if code != ExitFindings || !strings.Contains(out, `names no rule "subset-not-fund"`) || !strings.Contains(out, "did you mean subset-not-found?") || !strings.Contains(out, "<stdin>:10") {
+		t.Errorf("unknown rule in the annotation: exit %d\n%s", code, out)
+	}
+}

@@ -93,6 +93,20 @@ func Known(group, kindName string) bool {
 	return ok
 }
 
+// ClusterScoped reports a kind without a namespace (Namespace,
+// GatewayClass, ClusterRole…), by kind name alone as users write it.
+func ClusterScoped(kindName string) bool {
+	if clusterScoped[kindName] {
+		return true
+	}
+	for gk, k := range kinds {
+		if gk.Kind == kindName && k.clustered {
+			return true
+		}
+	}
+	return false
+}
+
 // BackendConfig is the part of GKE's cloud.google.com BackendConfig that
 // decides the load balancer health check.
 // See https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration#direct_health
