@@ -447,7 +447,7 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 		var k TLSConflict
 		if envoy {
 			k = m.TLSAcceptance(u.TLS, s, b)
-		} else if !bypass && b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort)) && b.MTLS.Mode == ModeStrict {
+		} else if !bypass && RejectsPlaintext(b) {
 			k = PlaintextToStrict
 		}
 		if k == TLSAccepted {
@@ -545,4 +545,16 @@ func SubsetBackends(bs []Backend, labels map[string]string) []Backend {
 		}
 	}
 	return out
+}
+
+// RejectsPlaintext reports whether a backend closes plaintext connections
+// from clients without a proxy: a sidecar capturing the port, or ztunnel,
+// enforcing STRICT ("STRICT mode is useful to ensure that connections that
+// bypass the mesh are not possible",
+// https://istio.io/latest/docs/reference/config/security/peer_authentication/).
+// Pods whose dataplane is unknown or without a proxy accept plaintext, and
+// so do ports the sidecar does not capture (excludeInboundPorts).
+func RejectsPlaintext(b Backend) bool {
+	sidecar := b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort))
+	return (sidecar || b.Dataplane == DataplaneAmbient) && b.MTLS.Mode == ModeStrict
 }

@@ -88,18 +88,12 @@ func referencedPorts(ref mesh.HostReference) []*corev1.ServicePort {
 	return out
 }
 
-// strictServers are the backends that close plaintext connections: a
-// sidecar or ztunnel enforcing STRICT. Pods whose dataplane is unknown
-// (namespace not in the input) or without a proxy accept plaintext, and so
-// do ports the sidecar does not capture (excludeInboundPorts). ztunnel
-// enforces STRICT too: "STRICT mode is useful to ensure that connections
-// that bypass the mesh are not possible"
-// (https://istio.io/latest/docs/reference/config/security/peer_authentication/).
+// strictServers are the backends that close plaintext connections, as
+// the model decides (RejectsPlaintext).
 func strictServers(bs []mesh.Backend) []mesh.Backend {
 	var out []mesh.Backend
 	for _, b := range bs {
-		sidecar := b.Dataplane == mesh.DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort))
-		if (sidecar || b.Dataplane == mesh.DataplaneAmbient) && b.MTLS.Mode == mesh.ModeStrict {
+		if mesh.RejectsPlaintext(b) {
 			out = append(out, b)
 		}
 	}
