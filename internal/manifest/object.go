@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -56,9 +57,14 @@ type source struct {
 	// reader is the file's shared handle, when it has one (positions.go).
 	reader *fileReader
 
-	// The document's tree for positions, parsed on first use (tree).
-	once   sync.Once
-	parsed *docTree
+	// Positions (positions.go): the document's bytes read again on the
+	// first look-up, the number of look-ups, the tree kept once they are
+	// many, and yaml.v3's tree where the fast parser declines.
+	once                   sync.Once
+	text                   []byte
+	lookups                atomic.Int32
+	keepOnce, fallbackOnce sync.Once
+	kept, fallback         *docTree
 }
 
 func (s *source) read() ([]byte, error) {
@@ -161,7 +167,7 @@ func (p Position) String() string {
 // finding about a missing field points at its parent.
 func (o *Object) Pos(path ...any) Position {
 	line := o.Line
-	if c, ok := o.objectCursor(); ok {
+	o.withCursor(func(c cursor) {
 		for _, step := range path {
 			k, v := c.lookup(step)
 			if !k.valid() {
@@ -170,7 +176,7 @@ func (o *Object) Pos(path ...any) Position {
 			line = k.line()
 			c = v
 		}
-	}
+	})
 	return Position{File: o.File, Line: line}
 }
 
@@ -197,16 +203,16 @@ func PathString(path []any) string {
 // scalar ("|") it is the line of the indicator, whose content starts one line
 // below. ok is false when the path does not exist.
 func (o *Object) ValuePos(path ...any) (pos Position, ok bool) {
-	c, ok := o.objectCursor()
-	if !ok {
-		return Position{File: o.File, Line: o.Line}, false
-	}
-	for _, step := range path {
-		if _, c = c.lookup(step); !c.valid() {
-			return Position{File: o.File, Line: o.Line}, false
+	pos = Position{File: o.File, Line: o.Line}
+	o.withCursor(func(c cursor) {
+		for _, step := range path {
+			if _, c = c.lookup(step); !c.valid() {
+				return
+			}
 		}
-	}
-	return Position{File: o.File, Line: c.line()}, true
+		pos.Line, ok = c.line(), true
+	})
+	return pos, ok
 }
 
 // lookup returns the key (or list item) node and the value node for step.

@@ -13,51 +13,74 @@ import (
 // Positions are looked up only for objects with findings, but a neglected
 // mesh has findings on a third of its objects, and parsing each document
 // again with yaml.v3 (a tree of yaml.Node, four times the fast parser's)
-// was a fifth of such a run. So a document is parsed again at most once,
-// by the fast parser where it can (the same tree as yaml.v3's, checked by
-// FuzzFastYAML), and its compact tree is kept on the document's source,
-// shared by the objects of a List. Documents the fast parser declines keep
-// yaml.v3's tree, as before.
+// was a fifth of such a run. So a document's bytes are read again once and
+// kept, and each look-up parses them with a pooled fast parser (the same
+// tree as yaml.v3's, checked by FuzzFastYAML): a parse costs less than
+// copying out and keeping the tree, which for most documents serves one or
+// two look-ups. A document asked more often keeps its tree, so many
+// findings in one large document stay linear. Documents the fast parser
+// declines keep yaml.v3's tree, as before.
 
 // docTree is one document's tree for position look-ups.
 type docTree struct {
 	// slab is the fast parser's tree (its strings point into the
-	// document's bytes, which it keeps alive), root its top node; shift
-	// turns its document-relative lines into file lines.
+	// document's bytes), root its top node; shift turns its
+	// document-relative lines into file lines.
 	slab  []fnode
 	root  int32
 	shift int
 	// node is yaml.v3's tree, lines already shifted, where the fast parser
-	// declined; nil with a nil slab when the source is gone or unparsable.
+	// declined.
 	node *yaml.Node
 }
 
 var positionParsers = sync.Pool{New: func() any { return new(fastParser) }}
 
-// tree parses the document once, whichever of its objects asks first.
-func (s *source) tree() *docTree {
+// keepTreeAfter is how many look-ups in a document parse it afresh before
+// its tree is kept.
+const keepTreeAfter = 2
+
+func noRelease() {}
+
+// tree returns the document's tree and a function to call when done with
+// it (the tree may be a pooled parser's); nil when the document cannot be
+// read or parsed again.
+func (s *source) tree() (*docTree, func()) {
 	s.once.Do(func() {
-		data, err := s.read()
-		if err != nil {
-			return
+		if data, err := s.read(); err == nil {
+			s.text = data
 		}
+	})
+	if s.text == nil {
+		return nil, noRelease
+	}
+	if s.lookups.Add(1) > keepTreeAfter {
+		s.keepOnce.Do(func() {
+			p := positionParsers.Get().(*fastParser)
+			if r := p.parse(s.text); r != noNode {
+				s.kept = &docTree{slab: slices.Clone(p.slab), root: r, shift: s.line - 1}
+			}
+			positionParsers.Put(p)
+		})
+		if s.kept != nil {
+			return s.kept, noRelease
+		}
+	} else {
 		p := positionParsers.Get().(*fastParser)
-		if r := p.parse(data); r != noNode {
-			// Cloned: the pooled parser reuses its slab.
-			s.parsed = &docTree{slab: slices.Clone(p.slab), root: r, shift: s.line - 1}
+		if r := p.parse(s.text); r != noNode {
+			return &docTree{slab: p.slab, root: r, shift: s.line - 1}, func() { positionParsers.Put(p) }
 		}
 		positionParsers.Put(p)
-		if s.parsed != nil {
-			return
-		}
+	}
+	s.fallbackOnce.Do(func() {
 		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) != nil {
+		if yaml.Unmarshal(s.text, &doc) != nil {
 			return
 		}
 		shiftLines(&doc, s.line-1, 0)
-		s.parsed = &docTree{node: deref(&doc)}
+		s.fallback = &docTree{node: deref(&doc)}
 	})
-	return s.parsed
+	return s.fallback, noRelease
 }
 
 // cursor is a node in either kind of tree.
@@ -121,24 +144,27 @@ func (c cursor) lookup(step any) (key, value cursor) {
 	return key, value
 }
 
-// objectCursor returns the object's mapping in its document's tree (a List
-// item's own mapping), or false when the document cannot be read again.
-func (o *Object) objectCursor() (cursor, bool) {
+// withCursor calls f with the object's mapping in its document's tree (a
+// List item's own mapping); false when the document cannot be read again.
+// The cursor is valid only during f.
+func (o *Object) withCursor(f func(cursor)) bool {
 	if o.src == nil {
-		return cursor{}, false
+		return false
 	}
-	t := o.src.tree()
+	t, release := o.src.tree()
+	defer release()
 	if t == nil {
-		return cursor{}, false
+		return false
 	}
 	c := cursor{t: t, i: t.root, node: t.node}
 	for _, i := range o.item {
 		_, items := c.lookup("items")
 		if _, c = items.lookup(i); !c.valid() {
-			return cursor{}, false
+			return false
 		}
 	}
-	return c, true
+	f(c)
+	return true
 }
 
 // fileReader reads a file's documents again through one handle, opened on

@@ -168,3 +168,28 @@ func TestFileReaderBound(t *testing.T) {
 		t.Errorf("Pos(data.k) = %v, want line 11", got)
 	}
 }
+
+// TestPositionsConcurrent: rules run in parallel and ask positions of the
+// same documents; under -race this checks the per-document state.
+func TestPositionsConcurrent(t *testing.T) {
+	res, err := Load([]string{"testdata/multi.yaml"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := res.Objects[3]
+	want := oldPos(vs, "spec", "http", 0, "route", 0, "destination", "subset")
+	done := make(chan bool)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				if got := vs.Pos("spec", "http", 0, "route", 0, "destination", "subset"); got != want {
+					t.Errorf("Pos = %v, want %v", got, want)
+				}
+			}
+			done <- true
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+}
