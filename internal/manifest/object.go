@@ -136,6 +136,20 @@ func (o *Object) Ref() Ref {
 	return Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 }
 
+// ID is what makes two objects the same resource for kubectl apply: the
+// group, kind, namespace and name (not the API version).
+type ID struct{ Group, Kind, Namespace, Name string }
+
+// ID returns the object's identity. extensions/v1beta1 Ingress is the same
+// resource as networking.k8s.io's.
+func (o *Object) ID() ID {
+	g := o.Group()
+	if g == "extensions" && o.Kind == "Ingress" {
+		g = "networking.k8s.io"
+	}
+	return ID{g, o.Kind, o.Namespace, o.Name}
+}
+
 // Group returns the API group of the object ("" for the core group).
 func (o *Object) Group() string {
 	for i := 0; i < len(o.APIVersion); i++ {

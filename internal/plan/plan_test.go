@@ -1,0 +1,92 @@
+package plan_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/meshdoctor/meshdoctor/internal/analysis"
+	"github.com/meshdoctor/meshdoctor/internal/catalog"
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/plan"
+)
+
+func load(t *testing.T, dir string) *manifest.Result {
+	t.Helper()
+	res, err := manifest.Load([]string{dir}, manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// summary renders a plan's steps as "apply Kind/ns/name,..." lines, with
+// markers for intermediate and unsafe steps.
+func summary(p *plan.Plan) string {
+	var lines []string
+	for _, s := range p.Steps {
+		var refs []string
+		for _, r := range s.Resources {
+			refs = append(refs, r.Kind+"/"+r.Name)
+		}
+		l := s.Action + " " + strings.Join(refs, ",")
+		if s.Intermediate {
+			l += " (intermediate)"
+		}
+		if s.Unsafe {
+			l += " (unsafe)"
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestPlans: each testdata/plan/<case> has a from/ and a to/ state; the
+// plan's steps are pinned, and each encodes an ordering hazard.
+func TestPlans(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+	}{
+		// Seed 003, adding a subset: the DestinationRule first.
+		{"add-subset", "apply DestinationRule/reviews\napply VirtualService/reviews"},
+		// Removing one: the route stops using it first.
+		{"remove-subset", "apply VirtualService/reviews\napply DestinationRule/reviews"},
+		// Renaming v1 to v2 has no safe order; a rule with both bridges.
+		{"rename-subset", "apply DestinationRule/reviews (intermediate)\napply VirtualService/reviews\napply DestinationRule/reviews"},
+		// Deletions: the route before what it references.
+		{"delete-all", "delete VirtualService/reviews\ndelete DestinationRule/reviews"},
+		// The credential before the Gateway, the Gateway before its routes.
+		{"gateway-secret", "apply Secret/web-cert\napply Gateway/web\napply VirtualService/web"},
+		// The host before the route to it.
+		{"serviceentry", "apply ServiceEntry/payments\napply VirtualService/payments"},
+		// Tightening: clients get sidecars before STRICT.
+		{"mtls-tighten", "apply Namespace/batch\napply PeerAuthentication/default"},
+		// Loosening: PERMISSIVE before the clients lose their sidecars.
+		{"mtls-loosen", "apply PeerAuthentication/default\napply Namespace/batch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join("../../testdata/plan", tc.name)
+			p := plan.Make(load(t, filepath.Join(dir, "from")), load(t, filepath.Join(dir, "to")), analysis.Options{Rules: catalog.All()})
+			if got := summary(p); got != tc.want {
+				t.Errorf("steps:\n%s\nwant:\n%s\n%s", got, tc.want, explain(p))
+			}
+			for _, s := range p.Steps {
+				if s.Why == "" {
+					t.Errorf("a step without why: %+v", s)
+				}
+			}
+		})
+	}
+}
+
+func explain(p *plan.Plan) string {
+	var b strings.Builder
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "%d. %s %v\n   why: %s\n   wait: %s\n", i+1, s.Action, s.Resources, s.Why, s.Wait)
+	}
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(&b, "conflict %v: %v\n", c.Resources, c.Errors)
+	}
+	return b.String()
+}
