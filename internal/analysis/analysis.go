@@ -126,6 +126,10 @@ func problemFindings(ps []manifest.Problem) []finding.Finding {
 			sev = finding.Warning
 			symptom = "the field is silently ignored: the behaviour you configured does not happen"
 			fix = "check the field's spelling and nesting against the Istio reference; remove it if it is not meant to be there"
+			if strings.Contains(p.Message, "in the Kubernetes") {
+				// Unknown fields of built-in kinds (gofields.go).
+				fix = "check the field's spelling and nesting against the Kubernetes API reference (kubectl explain, or https://kubernetes.io/docs/reference/kubernetes-api/); remove it if it is not meant to be there"
+			}
 		}
 		if p.Unreadable {
 			symptom = "nothing in this file was analyzed: the run says nothing about it"

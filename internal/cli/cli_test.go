@@ -394,3 +394,13 @@ func TestSuppressionOneLanguage(t *testing.T) {
 		t.Errorf("unknown rule in the annotation: exit %d\n%s", code, out)
 	}
 }
+
+// An unknown field of a built-in kind is fixed against the Kubernetes API
+// reference, not Istio's.
+func TestUnknownKubernetesFieldFix(t *testing.T) {
+	in := "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: shop}\nspec:\n  Type: NodePort\n  ports: [{port: 80}]\n"
+	_, out, _ := run(t, in, nil, "analyze", "--no-color", "-")
+	if !strings.Contains(out, "unknown field spec.Type") || !strings.Contains(out, "Kubernetes API reference") || strings.Contains(out, "Istio reference") {
+		t.Errorf("fix for a core kind's unknown field:\n%s", out)
+	}
+}

@@ -622,7 +622,11 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 		appendJSONExcept(&buf, n, "spec")
 	}
 	if err := decodeTyped(buf.Bytes(), typedObj, checksGoFields(o, k)); err != nil {
-		out.problems = append(out.problems, Problem{Pos: pos, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
+		at, why := pos, jsonErr(err)
+		if mm := goMismatch(withoutKey(n, "spec", k.spec != nil), reflect.TypeOf(typedObj), nil, 0); mm != nil {
+			at.Line, why = max(mm.line, pos.Line), mm.message()
+		}
+		out.problems = append(out.problems, Problem{Pos: at, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, why)})
 		return
 	}
 	if k.spec != nil {
@@ -638,7 +642,11 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 				appendJSON(&buf, n, 0)
 				typedObj = k.new()
 				if err := json.Unmarshal(buf.Bytes(), typedObj); err != nil {
-					out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: spec.Line}, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, jsonErr(err))})
+					at, why := Position{File: file, Line: spec.Line}, jsonErr(err)
+					if mm := protoMismatch(spec, k.spec(typedObj).Descriptor(), []any{"spec"}, 0); mm != nil {
+						at.Line, why = max(mm.line, spec.Line), mm.message()
+					}
+					out.problems = append(out.problems, Problem{Pos: at, Severity: "error", Ref: refp(o), Message: fmt.Sprintf("%s does not match the %s schema: %s", o.Ref(), o.Kind, why)})
 					return
 				}
 			}

@@ -35,7 +35,7 @@ func TestLoadMultiDocument(t *testing.T) {
 	if len(res.Problems) != 2 {
 		t.Fatalf("want 2 problems (schema mismatch, parse error), got %v", res.Problems)
 	}
-	if p := res.Problems[0]; p.Pos.Line != 36 || !strings.Contains(p.Message, "schema") {
+	if p := res.Problems[0]; p.Pos.Line != 41 || !strings.Contains(p.Message, "schema: spec.ports is a string") {
 		t.Errorf("schema problem: %+v", p)
 	}
 	if p := res.Problems[1]; p.Pos.Line != 45 || !strings.Contains(p.Message, "cannot parse") {

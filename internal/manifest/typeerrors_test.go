@@ -1,0 +1,99 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTypeMismatchMessages: a value of the wrong kind is reported at its
+// own line, with its full path (list indexes included), what was written
+// (quoted as written) and what the schema wants, in YAML words.
+func TestTypeMismatchMessages(t *testing.T) {
+	const in = `apiVersion: v1
+kind: Service
+metadata: {name: a}
+spec:
+  ports:
+  - port: 80
+  - port: eighty
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  replicas: 1.50
+  selector: {matchLabels: {app: d}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: e}
+spec:
+  template:
+    spec:
+      containers: {name: c}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: [a]
+  http:
+  - route:
+    - destination: {host: a}
+      weight: 50
+    - destination: {host: b}
+      weight: fifty
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  host: a
+  subsets: {name: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr2}
+spec:
+  host: a
+  trafficPolicy:
+    tls: {mode: [MUTUAL]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data:
+  a: 0x1F
+`
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(p, []byte(in), 0o644)
+	res := load(t, p)
+	want := []struct {
+		line int
+		msg  string
+	}{
+		{7, `spec.ports[1].port is a string ("eighty"), where an integer is expected`},
+		{13, `spec.replicas is a number (1.50), where an integer is expected`},
+		{22, `spec.template.spec.containers is a mapping, where a list is expected`},
+		{34, `spec.http[0].route[1].weight is a string ("fifty"), where an integer is expected`},
+		{41, `spec.subsets is a mapping, where a list is expected`},
+		{49, `spec.trafficPolicy.tls.mode is a list, where one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL is expected`},
+		{55, `data.a is an integer (0x1F), where a string is expected`},
+	}
+	if len(res.Problems) != len(want) {
+		t.Fatalf("want %d problems, got %v", len(want), res.Problems)
+	}
+	for i, w := range want {
+		p := res.Problems[i]
+		if p.Pos.Line != w.line || !strings.HasSuffix(p.Message, w.msg) {
+			t.Errorf("problem %d:\n got %d: %s\nwant %d: …%s", i, p.Pos.Line, p.Message, w.line, w.msg)
+		}
+		for _, goWord := range []string{"int32", "[]", "json.", "v1.", "float64"} {
+			if strings.Contains(p.Message, goWord) {
+				t.Errorf("problem %d speaks Go (%s): %s", i, goWord, p.Message)
+			}
+		}
+	}
+}
