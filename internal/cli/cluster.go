@@ -20,24 +20,23 @@ import (
 // so an unreachable server ends in a message instead of a hang.
 const requestTimeout = 60 * time.Second
 
-// analyzeCluster reads the live cluster (and, with --kube, overlays the
-// files in args) and analyzes it.
-// analyzeCluster analyzes the live cluster (with files applied when args
-// are given) under opts; current is the baseline's options (they differ
-// with --upgrade-to).
-func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool, opts, current analysis.Options) (*analysis.Result, error) {
+// readCluster reads the live cluster as analyze, trace and plan do:
+// kubeconfig flags, -n/-A scope and the context namespace's fallback,
+// progress on a terminal. It refuses (exit 2) a read that saw nothing.
+// The denied kinds go into opts.
+func readCluster(ctx context.Context, streams IO, f analyzeFlags, namespaceSet, withFiles bool, opts *analysis.Options) (*cluster.Result, string, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	cfg, err := f.kube.ToRESTConfig()
 	if err != nil {
-		return nil, clusterErr(err)
+		return nil, "", clusterErr(err)
 	}
 	// Without any kubeconfig client-go falls back to localhost:8080;
 	// say what is missing instead of "connection refused".
 	if raw, err := f.kube.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 && (f.kube.APIServer == nil || *f.kube.APIServer == "") {
 		if _, err := rest.InClusterConfig(); err != nil {
-			return nil, clusterErr(clientcmd.ErrEmptyConfig)
+			return nil, "", clusterErr(clientcmd.ErrEmptyConfig)
 		}
 	}
 	if cfg.Timeout == 0 {
@@ -60,12 +59,40 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 	}
 	live, err := cluster.Load(ctx, cfg, copts)
 	if err != nil {
-		return nil, clusterErr(err)
+		return nil, "", clusterErr(err)
 	}
 	for _, d := range live.Denied {
 		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Verb: d.Verb, Reason: d.Reason})
 	}
-	if err := nothingRead(live, scope, len(args) > 0); err != nil {
+	if err := nothingRead(live, scope, withFiles); err != nil {
+		return nil, "", err
+	}
+	return live, scope, nil
+}
+
+// overlayFiles loads the files to apply on the cluster: objects without a
+// namespace land where kubectl apply would put them (-n, else the
+// context's namespace).
+func overlayFiles(streams IO, f analyzeFlags, namespaceSet bool, args []string) (*manifest.Result, error) {
+	defNS := ""
+	if namespaceSet {
+		defNS = *f.kube.Namespace
+	} else if ns, _, err := f.kube.ToRawKubeConfigLoader().Namespace(); err == nil {
+		defNS = ns
+	}
+	files, err := manifest.Load(args, manifest.Options{DefaultNamespace: defNS, Stdin: streams.In})
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return files, nil
+}
+
+// analyzeCluster analyzes the live cluster (with the files in args
+// applied when given) under opts; current is the baseline's options (they
+// differ with --upgrade-to).
+func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []string, namespaceSet bool, opts, current analysis.Options) (*analysis.Result, error) {
+	live, scope, err := readCluster(ctx, streams, f, namespaceSet, len(args) > 0, &opts)
+	if err != nil {
 		return nil, err
 	}
 	opts.Fallback = live.Fallback
@@ -88,17 +115,9 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		}
 		return res, nil
 	}
-	// Files without a namespace land where kubectl apply would put them:
-	// -n, else the context's namespace.
-	defNS := ""
-	if namespaceSet {
-		defNS = *f.kube.Namespace
-	} else if ns, _, err := f.kube.ToRawKubeConfigLoader().Namespace(); err == nil {
-		defNS = ns
-	}
-	files, err := manifest.Load(args, manifest.Options{DefaultNamespace: defNS, Stdin: streams.In})
+	files, err := overlayFiles(streams, f, namespaceSet, args)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, err
 	}
 	if live.NamespaceMissing && !definesNamespace(files, scope) {
 		return nil, namespaceMissing(live, scope)
