@@ -43,6 +43,8 @@ type Step struct {
 	Unsafe bool `json:"unsafe,omitempty"`
 
 	objects []*manifest.Object
+	// deleted are the objects a delete step removes.
+	deleted []*manifest.Object
 	// yaml holds generated manifests (intermediate objects), by index
 	// into objects.
 	yaml map[int][]byte
@@ -185,7 +187,7 @@ func Make(from, to *manifest.Result, opts analysis.Options) *Plan {
 		// change safe.
 		if bridge, c, ok := bridgeSubsets(remaining, newErrors); ok {
 			st := Step{Action: "apply", Resources: []manifest.Ref{bridge.obj.Ref()}, Intermediate: true, Wait: waitFor(bridge.obj),
-				Why:     fmt.Sprintf("no order of the remaining changes is safe (%s); this version of %s carries the subsets of both states, so routes to either exist while the rest is applied", errorList(deferred[c.id]), refString(bridge.obj.Ref())),
+				Why:     fmt.Sprintf("no order of the remaining changes is safe (%s); this version of %s %s, so the rest can follow safely", errorList(deferred[c.id]), refString(bridge.obj.Ref()), bridge.what),
 				objects: []*manifest.Object{bridge.obj}, yaml: map[int][]byte{0: bridge.yaml}}
 			p.Steps = append(p.Steps, st)
 			state[bridge.obj.ID()] = bridge.obj
@@ -383,6 +385,8 @@ func stepFor(cs []change, deferred map[manifest.ID][]finding.Finding) Step {
 		st.Resources = append(st.Resources, c.ref())
 		if c.after != nil {
 			st.objects = append(st.objects, c.after)
+		} else {
+			st.deleted = append(st.deleted, c.before)
 		}
 		w := ""
 		if c.action == "apply" {

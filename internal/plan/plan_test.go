@@ -64,6 +64,12 @@ func TestPlans(t *testing.T) {
 		{"mtls-tighten", "apply Namespace/batch\napply PeerAuthentication/default"},
 		// Loosening: PERMISSIVE before the clients lose their sidecars.
 		{"mtls-loosen", "apply PeerAuthentication/default\napply Namespace/batch"},
+		// STRICT to DISABLE with the clients' TLS: PERMISSIVE in between
+		// (Istio's mTLS migration).
+		{"mtls-switch", "apply PeerAuthentication/default (intermediate)\napply DestinationRule/web\napply PeerAuthentication/default"},
+		// Relabeling the pods a subset selects, in place: no order keeps
+		// the subset's endpoints.
+		{"relabel", "apply Deployment/web,DestinationRule/web (unsafe)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join("../../testdata/plan", tc.name)
@@ -89,4 +95,20 @@ func explain(p *plan.Plan) string {
 		fmt.Fprintf(&b, "conflict %v: %v\n", c.Resources, c.Errors)
 	}
 	return b.String()
+}
+
+func TestConflictNamesResources(t *testing.T) {
+	dir := "../../testdata/plan/relabel"
+	p := plan.Make(load(t, dir+"/from"), load(t, dir+"/to"), analysis.Options{Rules: catalog.All()})
+	if len(p.Conflicts) != 1 || len(p.Conflicts[0].Resources) != 2 || len(p.Conflicts[0].Errors) == 0 {
+		t.Fatalf("conflicts: %+v", p.Conflicts)
+	}
+}
+
+func TestNothingToDo(t *testing.T) {
+	dir := "../../testdata/plan/add-subset/to"
+	p := plan.Make(load(t, dir), load(t, dir), analysis.Options{Rules: catalog.All()})
+	if len(p.Steps) != 0 || p.Unchanged == 0 {
+		t.Errorf("same state twice: %+v", p)
+	}
 }
