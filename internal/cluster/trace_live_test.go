@@ -50,3 +50,37 @@ spec:
 		t.Errorf("unknown workload: exit %d, %s", code, errOut)
 	}
 }
+
+// TestPlanLive: plan --kube orders the files against the live cluster;
+// seed 003's missing subset v3 is added by a DestinationRule step.
+func TestPlanLive(t *testing.T) {
+	requireAPIServer(t)
+	kc := adminKubeconfig(t)
+	desired := filepath.Join(t.TempDir(), "dr.yaml")
+	if err := os.WriteFile(desired, []byte(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    tls: {mode: ISTIO_MUTUAL}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v3, labels: {version: v3}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "plan", "--kubeconfig", kc, "--kube", desired, "-o", "json")
+	var p struct {
+		Steps []struct {
+			Action    string
+			Resources []struct{ Kind, Namespace, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v", code, errOut, err)
+	}
+	if code != cli.ExitOK || len(p.Steps) != 1 || p.Steps[0].Resources[0].Kind != "DestinationRule" {
+		t.Errorf("exit %d, steps %+v", code, p.Steps)
+	}
+}
