@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 
@@ -190,12 +194,51 @@ func (m *Model) routeCandidates(c Client, r Request, l Listener) []vsCandidate {
 		if si != sj {
 			return si > sj
 		}
-		// A VirtualService in the client's own namespace overrides one
-		// exported from elsewhere.
-		li, lj := out[i].vs.Namespace == c.Namespace, out[j].vs.Namespace == c.Namespace
-		return li && !lj
+		return vsBefore(out[i].vs, out[j].vs, c.Namespace)
 	})
 	return out
+}
+
+// vsBefore orders VirtualServices for one host the way istiod does: those
+// private to the client's namespace (exportTo ".") first, then those
+// exported to it by name, then public ones; within each, the oldest by
+// creationTimestamp, then by name and namespace. A sidecar uses the first;
+// a gateway merges their rules in this order.
+// (istio.io/istio pilot/pkg/model/push_context.go SelectVirtualServices,
+// sortConfigByCreationTime; TestSidecarRoutes "oldest wins")
+func vsBefore(a, b *VirtualService, clientNS string) bool {
+	ga, gb := vsGroup(a, clientNS), vsGroup(b, clientNS)
+	if ga != gb {
+		return ga < gb
+	}
+	ta, tb := creationTime(a.Object), creationTime(b.Object)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Namespace < b.Namespace
+}
+
+func vsGroup(vs *VirtualService, clientNS string) int {
+	e := vs.Spec.ExportTo
+	switch {
+	case len(e) == 1 && e[0] == "." && vs.Namespace == clientNS:
+		return 0
+	case slices.Contains(e, clientNS):
+		return 1
+	}
+	return 2
+}
+
+// creationTime is an object's metadata.creationTimestamp (zero in files
+// that set none).
+func creationTime(o *manifest.Object) time.Time {
+	if m, ok := o.Typed.(interface{ GetCreationTimestamp() metav1.Time }); ok {
+		return m.GetCreationTimestamp().Time
+	}
+	return time.Time{}
 }
 
 func hostSpecificity(h string) int {
