@@ -88,7 +88,10 @@ type Result struct {
 	// NotManifests are files skipped in directories: tool configuration
 	// (kustomization.yaml…), Helm charts, files without a Kubernetes object.
 	NotManifests []string
-	Model        *mesh.Model
+	// Unreadable counts input files that could not be read at all
+	// (permission denied, binary): a run with any is no pass.
+	Unreadable int
+	Model      *mesh.Model
 	// Phase timings, for --stats and benchmarks.
 	ModelTime, RulesTime time.Duration
 }
@@ -100,6 +103,11 @@ func Run(loaded *manifest.Result, opts Options) *Result {
 	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, NotManifests: loaded.NotManifests, Model: m}
 	res.ModelTime = time.Since(start)
 	start = time.Now()
+	for _, p := range loaded.Problems {
+		if p.Unreadable {
+			res.Unreadable++
+		}
+	}
 	fs := problemFindings(loaded.Problems)
 	fs = append(fs, deniedFindings(opts.Denied, opts.Rules)...)
 	if opts.Fallback != "" {

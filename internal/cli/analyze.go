@@ -184,9 +184,6 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	}
 	loadStart := time.Now()
 	var res *analysis.Result
-	// A file that could not be read at all keeps the run from passing:
-	// nothing in it was checked.
-	unreadable := false
 	if len(args) > 0 && !f.kubeOverlay {
 		if namespace == "" {
 			namespace = "default"
@@ -201,7 +198,6 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		if err := nothingReadable(loaded); err != nil {
 			return err
 		}
-		unreadable = hasUnreadable(loaded)
 		if namespaceSet {
 			warnNamespaceUnused(streams, loaded, namespace)
 		}
@@ -227,7 +223,9 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	if f.stats {
 		fmt.Fprintln(streams.Err, statsLine(res, loadTime, time.Since(reportStart), time.Since(loadStart)))
 	}
-	if failOn > 0 && res.Worst() >= failOn || unreadable {
+	// A file that could not be read at all keeps the run from passing:
+	// nothing in it was checked.
+	if failOn > 0 && res.Worst() >= failOn || res.Unreadable > 0 {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
@@ -260,15 +258,6 @@ func nothingReadable(loaded *manifest.Result) error {
 		msg = first.Pos.File + ": " + msg
 	}
 	return usageErr("%s%s; nothing was analyzed", msg, more)
-}
-
-func hasUnreadable(loaded *manifest.Result) bool {
-	for _, p := range loaded.Problems {
-		if p.Unreadable {
-			return true
-		}
-	}
-	return false
 }
 
 // warnNamespaceUnused: -n for files only places objects that set no

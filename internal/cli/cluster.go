@@ -119,6 +119,11 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 	if err != nil {
 		return nil, err
 	}
+	// The files are the change to check: if none could be read, there
+	// is no change, only the cluster.
+	if err := nothingReadable(files); err != nil {
+		return nil, err
+	}
 	if live.NamespaceMissing && !definesNamespace(files, scope) {
 		return nil, namespaceMissing(live, scope)
 	}

@@ -146,3 +146,23 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: mdtest-lister
 		t.Errorf("exit %d, stderr %q\n%s", code, errOut, out)
 	}
 }
+
+// TestKubeWithUnreadableFiles: with --kube, the files are the change: none
+// readable is exit 2; one unreadable among others is an error finding that
+// --fail-on none does not turn into a pass.
+func TestKubeWithUnreadableFiles(t *testing.T) {
+	requireAPIServer(t)
+	admin := adminKubeconfig(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin.yaml")
+	os.WriteFile(bin, []byte("\x00\x01binary"), 0o644)
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\nspec: {ports: [{port: 80}]}\n"), 0o644)
+	if code, _, errOut := runCLI(t, "analyze", "--kubeconfig", admin, "--kube", bin); code != cli.ExitUsage || !strings.Contains(errOut, bin+": binary file") {
+		t.Errorf("only a binary file: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "analyze", "--kubeconfig", admin, "--no-color", "--fail-on", "none", "--only-new", "--kube", bin, good)
+	if code != cli.ExitFindings || !strings.Contains(out, "invalid-manifest") || !strings.Contains(out, "binary file") {
+		t.Errorf("a binary file next to a good one: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
