@@ -406,6 +406,10 @@ var featureDefaults = map[string]struct {
 	"VERIFY_CERTIFICATE_AT_CLIENT": {onSince: Version{1, 21, 0}, fixedSince: Version{1, 24, 0}},
 	// Native sidecars became the default in 1.27 (on Kubernetes 1.29+).
 	"ENABLE_NATIVE_SIDECARS": {onSince: Version{1, 27, 0}},
+	// An ExternalName Service naming another Service is an alias of it
+	// from 1.21 (ENABLE_EXTERNAL_NAME_ALIAS):
+	// https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/
+	"ENABLE_EXTERNAL_NAME_ALIAS": {onSince: Version{1, 21, 0}},
 }
 
 // Flag evaluates a feature flag for this install.

@@ -129,6 +129,7 @@ const (
 	ReasonRegistryOnly       Reason = "registry-only"          // not in the registry, REGISTRY_ONLY
 	ReasonHostUnknown        Reason = "host-unknown"           // not in the input at all
 	ReasonSidecarEgress      Reason = "sidecar-egress"         // a Sidecar resource imports the host
+	ReasonExternalNameAlias  Reason = "externalname-alias"     // an ExternalName Service aliases another
 	ReasonSidecarNotImported Reason = "sidecar-not-imported"   // ... or does not
 	ReasonProtocolDeclared   Reason = "protocol-declared"      // port name / appProtocol
 	ReasonProtocolSniffed    Reason = "protocol-sniffed"       // no declared protocol

@@ -40,8 +40,11 @@ type Listener struct {
 
 	Service     *Service
 	ServicePort *corev1.ServicePort
-	Entries     []*ServiceEntry
-	EntryPort   *istioapi.ServicePort
+	// Alias is the ExternalName Service the client named when Service is
+	// the one it aliases.
+	Alias     *Service
+	Entries   []*ServiceEntry
+	EntryPort *istioapi.ServicePort
 
 	// Gateway clients.
 	Gateway     *Gateway
@@ -104,6 +107,18 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 	if c.Kind == ClientSidecar && c.Dataplane == DataplaneSidecar {
 		// A proxy knows only the services exported to its namespace.
 		d = m.LookupHostFrom(c.Namespace, host)
+	}
+	if d.Service != nil && d.Service.Spec.Type == corev1.ServiceTypeExternalName {
+		// Kubernetes DNS answers the alias with a CNAME; Istio (1.21+)
+		// serves it from the aliased Service's listeners and clusters.
+		target := strings.TrimSuffix(strings.ToLower(d.Service.Spec.ExternalName), ".")
+		if to := m.LookupHost(target); to.Service != nil && to.Service != d.Service && m.Istio.Flag("ENABLE_EXTERNAL_NAME_ALIAS").On {
+			l.Alias = d.Service
+			l.Notes = append(l.Notes, Decision{Reason: ReasonExternalNameAlias, Object: d.Service.Object, Path: []any{"spec", "externalName"},
+				Note: fmt.Sprintf("Service %s/%s is an ExternalName alias of %s: the request takes that Service's listener and clusters (ENABLE_EXTERNAL_NAME_ALIAS: %s)", d.Service.Namespace, d.Service.Name, target, m.Istio.Flag("ENABLE_EXTERNAL_NAME_ALIAS").Why)})
+			host, d = target, to
+			l.Host = host
+		}
 	}
 	switch {
 	case d.Service != nil:

@@ -163,6 +163,12 @@ func (m *Model) routeCandidates(c Client, r Request, l Listener) []vsCandidate {
 	if c.Kind == ClientGateway {
 		target = r.Host
 	}
+	if l.Alias != nil && l.Protocol.IsHTTP() && r.Host == l.Alias.Host {
+		// The alias's own VirtualServices apply to requests whose Host
+		// is exactly its FQDN, on ports with a declared HTTP protocol
+		// (TestExternalNameServices).
+		target = l.Alias.Host
+	}
 	consider := func(vs *VirtualService) {
 		for _, h := range vs.Hosts {
 			if HostMatches(h, target) {
