@@ -31,7 +31,8 @@ import (
 // next namespace rather than to a less specific rule. Several rules for the
 // same host are merged by Istio (first one's traffic policy, all subsets),
 // so all are returned, in input order. Rules with a workloadSelector are
-// left out (they apply only to the selected client workloads).
+// left out (they apply only to the selected client workloads). The slice
+// may be the model's own index: callers must not modify it.
 // https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
 func (m *Model) DestinationRuleFor(clientNS, host string) []*DestinationRule {
 	root := m.Mesh.RootNamespace
@@ -95,24 +96,40 @@ func (m *Model) drPrivate(dr *DestinationRule) bool {
 // rules, then only those of its rules whose exportTo is empty, "*" or
 // names clientNS.
 func (m *Model) drsExportedTo(ns, host, clientNS string) []*DestinationRule {
-	drs := m.drsIn(ns, host, func(dr *DestinationRule) bool { return !m.drPrivate(dr) })
+	drs := m.drsIn(ns, host, m.drExported)
+	visible := func(dr *DestinationRule) bool {
+		e := dr.Spec.ExportTo
+		return len(e) == 0 || slices.Contains(e, "*") || slices.Contains(e, clientNS)
+	}
+	if !slices.ContainsFunc(drs, func(dr *DestinationRule) bool { return !visible(dr) }) {
+		return drs // all visible: no copy
+	}
 	var out []*DestinationRule
 	for _, dr := range drs {
-		e := dr.Spec.ExportTo
-		if len(e) == 0 || slices.Contains(e, "*") || slices.Contains(e, clientNS) {
+		if visible(dr) {
 			out = append(out, dr)
 		}
 	}
 	return out
 }
 
+// drExported: a rule in setDestinationRules' exportedByNamespace index
+// (not private to its namespace).
+func (m *Model) drExported(dr *DestinationRule) bool { return !m.drPrivate(dr) }
+
 // drsIn returns the rules of namespace ns in pool whose host is the most
-// specific match for host.
+// specific match for host (shared with the index when nothing is left
+// out: callers must not modify it).
 func (m *Model) drsIn(ns, host string, pool func(*DestinationRule) bool) []*DestinationRule {
-	var best []*DestinationRule
+	in := func(dr *DestinationRule) bool { return dr.Spec.WorkloadSelector == nil && pool(dr) }
 	// Exact hosts come from the index; wildcard hosts are few per namespace.
-	for _, dr := range m.drsByNSHost[ns][host] {
-		if dr.Spec.WorkloadSelector == nil && pool(dr) {
+	exact := m.drsByNSHost[ns][host]
+	if len(exact) > 0 && !slices.ContainsFunc(exact, func(dr *DestinationRule) bool { return !in(dr) }) {
+		return exact
+	}
+	var best []*DestinationRule
+	for _, dr := range exact {
+		if in(dr) {
 			best = append(best, dr)
 		}
 	}
@@ -121,7 +138,7 @@ func (m *Model) drsIn(ns, host string, pool func(*DestinationRule) bool) []*Dest
 	}
 	bestLen := -1
 	for _, dr := range m.wildcardDRs[ns] {
-		if dr.Spec.WorkloadSelector != nil || !HostMatches(dr.Host, host) || !pool(dr) {
+		if !HostMatches(dr.Host, host) || !in(dr) {
 			continue
 		}
 		switch {
@@ -158,7 +175,8 @@ func NewClientNamespaces(names []string) ClientNamespaces {
 // keeps "for every client namespace" questions linear in the mesh size.
 func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) [][]*DestinationRule {
 	special := map[string]bool{m.Mesh.RootNamespace: true}
-	owners := []string{m.Mesh.RootNamespace}
+	var buf [4]string
+	owners := append(buf[:0], m.Mesh.RootNamespace)
 	if ns := m.ServiceNamespace(host); ns != "" {
 		owners = append(owners, ns)
 	}
@@ -184,14 +202,16 @@ func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) 
 			special[ns] = true
 		}
 	}
-	for _, ns := range owners {
-		for _, drs := range [][]*DestinationRule{m.drsByNSHost[ns][host], m.wildcardDRs[ns]} {
-			for _, dr := range drs {
-				for _, e := range dr.Spec.ExportTo {
-					special[e] = true
-				}
+	markExports := func(drs []*DestinationRule) {
+		for _, dr := range drs {
+			for _, e := range dr.Spec.ExportTo {
+				special[e] = true
 			}
 		}
+	}
+	for _, ns := range owners {
+		markExports(m.drsByNSHost[ns][host])
+		markExports(m.wildcardDRs[ns])
 	}
 	// The special client namespaces and the first other one, in the
 	// clients' order, without walking every client.

@@ -38,8 +38,14 @@ func runDestinationHostNotFound(p *rules.Pass) {
 	m := p.Model
 	sc := newScope(m)
 	for _, vs := range m.VirtualServices {
-		clients := routeClients(m, vs)
+		var clients []string // found when a host is not defined for the VirtualService's own namespace
 		for _, d := range m.Destinations(vs) {
+			if m.LookupHostFrom(vs.Namespace, d.Host).Found() {
+				continue // defined for one of its clients
+			}
+			if clients == nil {
+				clients = routeClients(m, vs)
+			}
 			miss, ok := sc.unresolved(d.Destination.Host, d.Host, clients)
 			if !ok {
 				continue
