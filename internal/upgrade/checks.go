@@ -149,7 +149,7 @@ func checkAutoSNI(c *Context) {
 					if o.AutoSAN {
 						what += " and verifies the server certificate against it"
 					}
-					c.Affect(ct.Rule.Object, fmt.Sprintf("VirtualService %s/%s routes Host %s to %s; DestinationRule %s/%s originates TLS (%s) without sni, so from Istio %s the proxy %s instead of sending no SNI (fix: tls.sni: %s)",
+					c.Affect(ct.Rule.Object, fmt.Sprintf("VirtualService %s/%s routes Host %s to %s; DestinationRule %s/%s originates TLS (%s) without sni, so from Istio %s the proxy %s, the request's Host rather than the destination's name (fix: tls.sni: %s)",
 						vs.Namespace, vs.Name, o.SNI, d.Host, ct.Rule.Namespace, ct.Rule.Name, mesh.TLSModeName(ct.Settings.Mode), c.Change.Release, what, d.Host), ct.Path...)
 				}
 			}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const example000 = "../../examples/000-auto-sni-upgrade"
+
+func TestUpgradeAutoSNISeed(t *testing.T) {
+	code, out, errb := run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.20.6", example000)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitFindings, out, errb)
+	}
+	for _, want := range []string{
+		"Upgrade: Istio 1.20.6 → 1.22.2",
+		"✗ 1.21 auto-sni",
+		"mdm.yaml:58  (DestinationRule/mdmnext-qa-upgr1/datastore-service)",
+		"sends SNI qa-pod1-mdm.upgrade.infaqa.com",
+		"✓ 1.22 resolution-none-target-port", // the whole crossing, affected or not
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "1.24") && strings.Contains(out, "inbound-retry-policy") {
+		t.Errorf("a 1.24 change listed on an upgrade to 1.22:\n%s", out)
+	}
+}
+
+func TestUpgradeOnlyAffectedJSON(t *testing.T) {
+	code, out, errb := run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.20.6", "--only-affected", "-o", "json", example000)
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	var doc struct {
+		From, To string
+		Changes  []struct {
+			Change struct {
+				ID, Release, Fix string
+				Sources          []string
+			}
+			Affected  bool
+			Resources []struct {
+				Resource struct{ Kind, Namespace, Name string }
+				Origin   struct {
+					File string
+					Line int
+				}
+				Detail string
+			}
+		}
+		Summary struct{ Crossed, Affected int }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.From != "1.20.6" || doc.To != "1.22.2" || doc.Summary.Affected != 1 || doc.Summary.Crossed < 2 || len(doc.Changes) != 1 {
+		t.Fatalf("unexpected report: %+v", doc)
+	}
+	c := doc.Changes[0]
+	if c.Change.ID != "auto-sni" || !c.Affected || c.Change.Fix == "" || len(c.Change.Sources) == 0 || len(c.Resources) != 1 {
+		t.Fatalf("unexpected change: %+v", c)
+	}
+	r := c.Resources[0]
+	if r.Resource.Kind != "DestinationRule" || r.Resource.Namespace != "mdmnext-qa-upgr1" || r.Resource.Name != "datastore-service" || r.Origin.Line != 58 || !strings.HasSuffix(r.Origin.File, "mdm.yaml") {
+		t.Errorf("unexpected resource: %+v", r)
+	}
+}
+
+func TestUpgradeExitCodes(t *testing.T) {
+	const dr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: backend, namespace: shop}
+spec:
+  host: backend.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+`
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string // in stdout (exit 0/1) or stderr (exit 2)
+	}{
+		{dr, []string{"--to", "1.22.0", "--istio-version", "1.20.1", "-"}, ExitOK, "0 affect this configuration"},
+		{dr, []string{"--to", "1.22.0", "--istio-version", "1.20.1", "--only-affected", "-"}, ExitOK, "behaviour changes crossed"},
+		{dr, []string{"--to", "1.20.0", "--istio-version", "1.22.2", "-"}, ExitUsage, "older than the current Istio 1.22.2"},
+		{dr, []string{"--to", "latest", "--istio-version", "1.22.2", "-"}, ExitUsage, "is not a version"},
+		{dr, []string{"--istio-version", "1.22.2", "-"}, ExitUsage, "--to is required"},
+		{dr, []string{"--to", "1.24.0", "-"}, ExitUsage, "set --istio-version"},
+		{dr, []string{"--to", "1.24.0", "--istio-version", "x", "-"}, ExitUsage, "--istio-version"},
+		{dr, []string{"--to", "1.24.0", "--istio-version", "1.22.2", "-o", "xml", "-"}, ExitUsage, "unknown output format"},
+		{"", []string{"--to", "1.24.0", "--istio-version", "1.22.2", "-"}, ExitUsage, "no Kubernetes objects"},
+	} {
+		args := append([]string{"upgrade"}, tc.args...)
+		code, out, errb := run(t, tc.stdin, map[string]string{"NO_COLOR": "1"}, args...)
+		text := out
+		if tc.code == ExitUsage {
+			text = errb
+		}
+		if code != tc.code || !strings.Contains(text, tc.want) {
+			t.Errorf("%v: exit %d (want %d), output lacks %q:\n%s%s", tc.args, code, tc.code, tc.want, out, errb)
+		}
+		if tc.code == ExitOK && strings.Contains(out, "✗") {
+			t.Errorf("%v: exit 0 with an affected change:\n%s", tc.args, out)
+		}
+	}
+}
