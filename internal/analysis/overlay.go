@@ -17,7 +17,7 @@ func deniedFindings(ds []Denied, rs []*rules.Rule) []finding.Finding {
 	for _, d := range ds {
 		var affected []string
 		for _, r := range rs {
-			for _, k := range r.Needs {
+			for _, k := range append(r.Needs[:len(r.Needs):len(r.Needs)], r.Reads...) {
 				if gk, known := mesh.ParseKind(k); gk.Kind == d.Kind && (!known || gk.Group == d.Group) {
 					affected = append(affected, r.Name)
 					break

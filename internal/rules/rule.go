@@ -37,6 +37,13 @@ type Rule struct {
 	// mesh.KubeGatewayKind), so a Gateway API Gateway does not switch on
 	// Istio Gateway checks.
 	Needs []string
+	// Reads lists further kinds the rule looks at, written as in Needs,
+	// without which it still runs but sees less (the Secrets behind a
+	// Gateway's credentialName, the VirtualServices routing to a
+	// DestinationRule's host): a live cluster that denies one of them,
+	// or of Needs, lists the rule as incomplete in its partial-access
+	// finding.
+	Reads []string
 	// Run inspects the model and reports through the pass. Nil for
 	// findings the loader or driver itself reports.
 	Run func(*Pass)

@@ -29,6 +29,7 @@ var GatewayCertificateInvalid = &rules.Rule{
 	Code: "MD2008", Name: "gateway-certificate-invalid", Severity: finding.Error, Area: "security",
 	Summary: "A Gateway's TLS Secret holds a certificate that is expired, not yet valid, unreadable or not valid for its hosts.",
 	Needs:   []string{"Gateway"},
+	Reads:   []string{"Secret"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
 		Mechanism: "The gateway serves the certificate chain of the credentialName Secret (tls.crt or cert) as is. Clients verify the leaf's validity period and that one of its DNS subject alternative names covers the host they asked for (RFC 6125: a wildcard stands for exactly one leftmost label, so *.example.com covers a.example.com but neither a.b.example.com nor example.com; the Common Name is ignored). istiod serves expired or not-yet-valid certificates anyway and only logs `invalid certificates`. A Gateway host of \"*\" accepts any certificate; a wildcard host needs a certificate for some name below it.",

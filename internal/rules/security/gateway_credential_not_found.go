@@ -23,6 +23,7 @@ var GatewayCredentialNotFound = &rules.Rule{
 	Code: "MD2007", Name: "gateway-credential-not-found", Severity: finding.Error, Area: "security",
 	Summary: "A Gateway's credentialName names a Secret that is not in the gateway workload's namespace.",
 	Needs:   []string{"Gateway"},
+	Reads:   []string{"Secret"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
 		Mechanism: "For an Istio Gateway server with tls.mode SIMPLE, MUTUAL or OPTIONAL_MUTUAL, credentialName names a Kubernetes Secret (keys tls.crt/tls.key or cert/key) that istiod serves to the gateway proxy over SDS. istiod only serves Secrets from the namespace of the gateway proxy itself, the pods spec.selector picks, not from the namespace of the Gateway resource. For mutual TLS the CA comes from ca.crt/cacert in the same Secret or from a Secret named <credentialName>-cacert. When the Secret is missing the proxy waits for it and the server has no certificate.",

@@ -18,6 +18,7 @@ var SubsetSelectsNoPods = &rules.Rule{
 	Code: "MD1003", Name: "subset-selects-no-pods", Severity: finding.Error, Area: "traffic",
 	Summary: "A DestinationRule subset's labels match none of the pods behind its host Service.",
 	Needs:   []string{"DestinationRule"},
+	Reads:   []string{"VirtualService"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
 		Mechanism: "A subset is the Service's endpoints filtered by the subset's labels: istiod builds the Envoy cluster outbound|port|subset|host from the Service's pods that carry every label of the subset. When no pod does, the cluster exists but has no endpoints.",
