@@ -130,6 +130,7 @@ const (
 	ReasonHostUnknown        Reason = "host-unknown"           // not in the input at all
 	ReasonSidecarEgress      Reason = "sidecar-egress"         // a Sidecar resource imports the host
 	ReasonExternalNameAlias  Reason = "externalname-alias"     // an ExternalName Service aliases another
+	ReasonVirtualServiceHost Reason = "virtualservice-host"    // a host known only from a VirtualService
 	ReasonSidecarNotImported Reason = "sidecar-not-imported"   // ... or does not
 	ReasonProtocolDeclared   Reason = "protocol-declared"      // port name / appProtocol
 	ReasonProtocolSniffed    Reason = "protocol-sniffed"       // no declared protocol

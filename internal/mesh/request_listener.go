@@ -19,6 +19,9 @@ type Failure struct {
 	Status int
 	Flag   string
 	Error  string
+	// Cluster is the Envoy cluster the request ended in, when the hop
+	// that fails picks one (BlackHoleCluster).
+	Cluster string
 }
 
 // Listener is the first hop: which listener (and protocol) the client's
@@ -152,14 +155,19 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 			return l
 		}
 	case len(d.Entries) > 0:
+		// Several ServiceEntries may define the host; any of them may
+		// declare the port.
 		se := d.Entries[0]
 		l.Entries = d.Entries
 		var port *istioapi.ServicePort
 		pi := -1
-		for i, p := range se.Spec.Ports {
-			if p.Number == r.Port {
-				port, pi = p, i
-				break
+	entries:
+		for _, e := range d.Entries {
+			for i, p := range e.Spec.Ports {
+				if p.Number == r.Port {
+					se, port, pi = e, p, i
+					break entries
+				}
 			}
 		}
 		if port == nil {
@@ -202,12 +210,27 @@ func (m *Model) unregistered(c Client, r Request, l Listener) Listener {
 		l.Passthrough = true
 		return l
 	}
+	if r.Scheme == "http" && m.portIsHTTP(c.Namespace, r.Port) != portTCP {
+		// A mesh VirtualService for the host (a wildcard too) puts a
+		// virtual host for it on the port's HTTP route table.
+		for _, vs := range m.VirtualServicesForHost(l.Host) {
+			if vs.BindsMesh() && m.visibleTo(vs, c.Namespace) {
+				l.Decision = Decision{Reason: ReasonVirtualServiceHost, Object: vs.Object, Path: []any{"spec", "hosts"},
+					Note: fmt.Sprintf("%s is in no Service or ServiceEntry, but VirtualService %s/%s is for it: the sidecar's HTTP route table on port %d has a virtual host for it", l.Host, vs.Namespace, vs.Name, r.Port)}
+				l.HTTP, l.Protocol = true, Protocol{Name: "HTTP", From: "the VirtualService's virtual host"}
+				return l
+			}
+		}
+	}
 	if m.Mesh.RegistryOnly {
 		l.Decision = Decision{Reason: ReasonRegistryOnly, Note: fmt.Sprintf("%s is in no Service or ServiceEntry and outboundTrafficPolicy is REGISTRY_ONLY (%s)", l.Host, m.Mesh.Source)}
-		if r.Scheme == "http" {
+		// HTTP meets the block_all virtual host only on a port whose
+		// listener is HTTP (or has none); a TCP/TLS listener sends it to
+		// BlackHoleCluster like any other bytes.
+		if r.Scheme == "http" && m.portIsHTTP(c.Namespace, r.Port) != portTCP {
 			l.Failure = &Failure{Status: 502, Flag: "-", Error: "502 Bad Gateway from the sidecar's block_all route"}
 		} else {
-			l.Failure = &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster"}
+			l.Failure = &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster", Cluster: "BlackHoleCluster"}
 		}
 		return l
 	}
@@ -224,6 +247,12 @@ func (m *Model) applyProtocol(c Client, r Request, l *Listener) {
 	switch {
 	case proto.IsHTTP():
 		l.HTTP = true
+		if r.Scheme == "tcp" && envoy {
+			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolMismatch, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
+				Note: "the client sends raw TCP to a port declared " + proto.Name + ": the sidecar's HTTP codec cannot parse it"})
+			l.Failure = &Failure{Error: "connection reset: non-HTTP bytes sent to a port Istio treats as " + proto.Name + " (declare it tcp, or send HTTP)"}
+			return
+		}
 		if r.TLS() && envoy {
 			l.Notes = append(l.Notes, Decision{Reason: ReasonProtocolMismatch, Object: l.ProtocolDecision.Object, Path: l.ProtocolDecision.Path,
 				Note: "the client speaks TLS to a port declared " + proto.Name + ": the sidecar's HTTP codec cannot parse the handshake"})
@@ -428,4 +457,42 @@ func gatewayNames(gs []*Gateway) string {
 		parts = append(parts, "Gateway "+g.Namespace+"/"+g.Name)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// portKind is what the outbound listeners of a proxy do on a port.
+type portKind int
+
+const (
+	portNone portKind = iota // no Service or ServiceEntry declares it
+	portHTTP
+	portTCP
+)
+
+// portIsHTTP tells whether a client's outbound listener on port is HTTP,
+// from the Services and ServiceEntries visible to its namespace that
+// declare the port; HTTP wins when both declare it (Istio merges them into
+// the HTTP listener).
+func (m *Model) portIsHTTP(ns string, port uint32) portKind {
+	kind := portNone
+	for _, s := range m.Services {
+		if sp, _ := s.Port(port); sp != nil && m.ServiceVisible(s, ns) {
+			p := PortProtocol(sp)
+			if p.IsHTTP() || p.Sniffed() {
+				return portHTTP
+			}
+			kind = portTCP
+		}
+	}
+	for _, se := range m.ServiceEntries {
+		for _, p := range se.Spec.Ports {
+			if p.Number != port {
+				continue
+			}
+			if pr := PortProtocol(&corev1.ServicePort{Name: strings.ToLower(p.Protocol), Port: int32(p.Number)}); pr.IsHTTP() || pr.Sniffed() {
+				return portHTTP
+			}
+			kind = portTCP
+		}
+	}
+	return kind
 }

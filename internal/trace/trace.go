@@ -360,7 +360,7 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 		if n := len(l.Notes); n > 0 {
 			d = l.Notes[n-1]
 		}
-		t.fail(l.Failure, d, "")
+		t.fail(l.Failure, d, l.Failure.Cluster)
 		return
 	}
 	if l.Host == "" || (l.Service == nil && len(l.Entries) == 0 && l.Decision.Reason == mesh.ReasonHostUnknown) {
