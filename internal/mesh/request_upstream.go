@@ -483,8 +483,26 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 		}
 		return
 	}
-	// HTTP/1.0 from a client without Envoy meets the server's sidecar.
 	proto := PortProtocol(sp)
+	// A client without Envoy sending TLS or raw TCP to a port the server's
+	// sidecar handles as HTTP: no filter chain takes TLS that is not
+	// Istio mTLS, and the HTTP codec rejects other bytes (Istio's
+	// TestInbound: "https to http", "tcp to http").
+	if !envoy && !bypass && (r.Scheme == "tcp" || r.TLS()) && proto.IsHTTP() {
+		for _, b := range bs {
+			if b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort)) {
+				what := "raw TCP"
+				if r.TLS() {
+					what = "TLS that is not Istio mTLS"
+				}
+				u.Acceptance = append(u.Acceptance, Decision{Reason: ReasonProtocolMismatch, Object: s.Object, Path: []any{"spec", "ports"},
+					Note: fmt.Sprintf("the sidecar of %s %s/%s handles port %d as %s and has no filter chain for %s", b.Workload.Kind, b.Workload.Namespace, b.Workload.Name, b.ContainerPort, proto.Name, what)})
+				u.Failure = &Failure{Error: "connection reset: the server's sidecar expects " + proto.Name + " on this port"}
+				return
+			}
+		}
+	}
+	// HTTP/1.0 from a client without Envoy meets the server's sidecar.
 	if !envoy && r.IsHTTP() && r.HTTPVersion == "1.0" && (proto.IsHTTP() || proto.Sniffed()) {
 		for _, b := range bs {
 			if b.Dataplane == DataplaneSidecar && !m.AcceptsHTTP10(b.Workload) {
