@@ -75,7 +75,7 @@ analyzed.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats, "|"))
 	fl.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: none|info|warning|error")
-	fl.StringArrayVar(&f.ignore, "ignore", nil, "silence a rule: RULE or RULE=Kind/namespace/name (repeatable)")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "silence a rule (name or code, any case): RULE, RULE=Kind/namespace/name, or RULE=Kind/name in -n's namespace (repeatable)")
 	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
 	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version to check against (default: from istiod's image in the input)")
 	fl.StringVar(&f.upgradeTo, "upgrade-to", "", "analyze as if istiod ran this version; findings the current version also has are marked pre-existing (--only-new drops them)")
@@ -93,6 +93,11 @@ analyzed.`,
 	// namespace (as kubectl apply -n would), for a cluster it limits what
 	// is read.
 	fl.Lookup("namespace").Usage = "files: namespace for objects that set none (default \"default\"); cluster: read only this namespace"
+	// kubectl's help says 0 means no timeout; here 0 (unset) is
+	// requestTimeout, so that an unreachable server ends in a message.
+	rt := fl.Lookup("request-timeout")
+	rt.Usage = "how long to wait for each API request before giving up (e.g. 30s, 2m)"
+	rt.DefValue = fmt.Sprintf("%.0fs", requestTimeout.Seconds())
 	return cmd
 }
 

@@ -404,3 +404,15 @@ func TestUnknownKubernetesFieldFix(t *testing.T) {
 		t.Errorf("fix for a core kind's unknown field:\n%s", out)
 	}
 }
+
+// Help and README agree on the request timeout meshdoctor uses.
+func TestHelpRequestTimeout(t *testing.T) {
+	_, out, _ := run(t, "", nil, "analyze", "--help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `(default "60s")`) || !strings.Contains(string(readme), "`--request-timeout` (default here 60s per request)") {
+		t.Errorf("--request-timeout default differs between help and README:\n%s", out)
+	}
+}
