@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,10 +50,13 @@ type Listener struct {
 	Entries   []*ServiceEntry
 	EntryPort *istioapi.ServicePort
 
-	// Gateway clients.
+	// Gateway clients: the server that decides (Gateway, Server,
+	// ServerIndex) and every server on the port for the host (their
+	// routes merge).
 	Gateway     *Gateway
 	Server      *istioapi.Server
 	ServerIndex int
+	Servers     []GatewayServer
 
 	// KubeListener is the index of the Gateway API listener.
 	KubeListener int
@@ -369,16 +373,44 @@ func (m *Model) listenGateway(c Client, r Request) Listener {
 		l.Failure = &Failure{Error: "connection refused: the gateway proxy has no listener (istioctl proxy-config listeners shows none)"}
 		return l
 	}
-	type cand struct {
-		g *Gateway
-		i int
-	}
-	var onPort []cand
-	for _, g := range c.Gateways {
+	// istiod merges the servers of every Gateway on the proxy per port,
+	// oldest Gateway first (then by name): on a plaintext port the first
+	// server's protocol, HTTP or TCP, claims it and servers of the other
+	// kind are dropped. (pilot/pkg/model/gateway.go MergeGateways;
+	// TestGatewayConflicts)
+	gws := slices.Clone(c.Gateways)
+	slices.SortStableFunc(gws, func(a, b *Gateway) int {
+		if ta, tb := creationTime(a.Object), creationTime(b.Object); !ta.Equal(tb) {
+			return ta.Compare(tb)
+		}
+		return strings.Compare(a.Name+"/"+a.Namespace, b.Name+"/"+b.Namespace)
+	})
+	var onPort []GatewayServer
+	for _, g := range gws {
 		for i, s := range g.Spec.Servers {
 			if s.GetPort().GetNumber() == r.Port {
-				onPort = append(onPort, cand{g, i})
+				onPort = append(onPort, GatewayServer{g, i})
 			}
+		}
+	}
+	if len(onPort) > 0 && !serverTLS(onPort[0].Server()) {
+		http := serverHTTP(onPort[0].Server())
+		kept := onPort[:0:0]
+		for _, gs := range onPort {
+			if serverTLS(gs.Server()) || serverHTTP(gs.Server()) == http {
+				kept = append(kept, gs)
+			} else {
+				l.Notes = append(l.Notes, Decision{Reason: ReasonGatewayServer, Object: gs.Gateway.Object, Path: []any{"spec", "servers", gs.Index, "port", "protocol"},
+					Note: fmt.Sprintf("Gateway %s/%s %s is dropped: port %d is already claimed by a %s server of Gateway %s/%s", gs.Gateway.Namespace, gs.Gateway.Name, DescribeServer(gs.Index, gs.Server()), r.Port, onPort[0].Server().GetPort().GetProtocol(), onPort[0].Gateway.Namespace, onPort[0].Gateway.Name)})
+			}
+		}
+		onPort = kept
+		if !http && !m.tcpRoutesBound(onPort) {
+			first := onPort[0]
+			l.Decision = Decision{Reason: ReasonGatewayNoPort, Object: first.Gateway.Object, Path: []any{"spec", "servers", first.Index},
+				Note: fmt.Sprintf("port %d is claimed by the %s server of Gateway %s/%s, and no VirtualService binds a tcp route to it: the proxy builds no listener", r.Port, first.Server().GetPort().GetProtocol(), first.Gateway.Namespace, first.Gateway.Name)}
+			l.Failure = &Failure{Error: fmt.Sprintf("connection refused: the gateway has no listener on port %d", r.Port)}
+			return l
 		}
 	}
 	if len(onPort) == 0 {
@@ -391,22 +423,17 @@ func (m *Model) listenGateway(c Client, r Request) Listener {
 	if sni == "" {
 		sni = r.Host
 	}
-	var match *cand
-	for k := range onPort {
-		s := onPort[k].g.Spec.Servers[onPort[k].i]
-		for _, h := range ServerHosts(s) {
+	for _, gs := range onPort {
+		for _, h := range ServerHosts(gs.Server()) {
 			if HostMatches(strings.ToLower(h), r.Host) {
-				match = &onPort[k]
+				l.Servers = append(l.Servers, gs)
 				break
 			}
 		}
-		if match != nil {
-			break
-		}
 	}
-	if match == nil {
+	if len(l.Servers) == 0 {
 		first := onPort[0]
-		l.Decision = Decision{Reason: ReasonGatewayNoHost, Object: first.g.Object, Path: []any{"spec", "servers", first.i, "hosts"},
+		l.Decision = Decision{Reason: ReasonGatewayNoHost, Object: first.Gateway.Object, Path: []any{"spec", "servers", first.Index, "hosts"},
 			Note: fmt.Sprintf("port %d is served, but no server on it lists host %s", r.Port, r.Host)}
 		if r.TLS() {
 			l.Failure = &Failure{Error: "connection reset during the TLS handshake: no filter chain for SNI " + sni}
@@ -415,11 +442,25 @@ func (m *Model) listenGateway(c Client, r Request) Listener {
 		}
 		return l
 	}
-	g, s := match.g, match.g.Spec.Servers[match.i]
-	l.Gateway, l.Server, l.ServerIndex = g, s, match.i
-	path := []any{"spec", "servers", match.i}
+	match := &l.Servers[0]
+	if !r.TLS() {
+		// The servers' virtual hosts for the host merge: a redirect on
+		// any of them applies.
+		for k, gs := range l.Servers {
+			if gs.Server().GetTls().GetHttpsRedirect() {
+				match = &l.Servers[k]
+				break
+			}
+		}
+	}
+	g, s := match.Gateway, match.Server()
+	l.Gateway, l.Server, l.ServerIndex = g, s, match.Index
+	path := []any{"spec", "servers", match.Index}
 	l.Decision = Decision{Reason: ReasonGatewayServer, Object: g.Object, Path: path,
-		Note: fmt.Sprintf("Gateway %s/%s %s matches port %d and host %s", g.Namespace, g.Name, DescribeServer(match.i, s), r.Port, r.Host)}
+		Note: fmt.Sprintf("Gateway %s/%s %s matches port %d and host %s", g.Namespace, g.Name, DescribeServer(match.Index, s), r.Port, r.Host)}
+	if len(l.Servers) > 1 {
+		l.Decision.Note += fmt.Sprintf(" (with %d more servers for the host on this port: their routes merge)", len(l.Servers)-1)
+	}
 	proto := strings.ToUpper(s.GetPort().GetProtocol())
 	tls := s.GetTls()
 	terminates := TerminatesTLS(tls)
@@ -495,4 +536,42 @@ func (m *Model) portIsHTTP(ns string, port uint32) portKind {
 		}
 	}
 	return kind
+}
+
+// GatewayServer is one server of an Istio Gateway.
+type GatewayServer struct {
+	Gateway *Gateway
+	Index   int
+}
+
+// Server is the server itself.
+func (gs GatewayServer) Server() *istioapi.Server { return gs.Gateway.Spec.Servers[gs.Index] }
+
+// serverTLS: the server takes TLS (terminated or passed through), so
+// servers share the port by SNI.
+func serverTLS(s *istioapi.Server) bool {
+	p := strings.ToUpper(s.GetPort().GetProtocol())
+	return s.GetTls() != nil && !s.GetTls().GetHttpsRedirect() || p == "HTTPS" || p == "TLS"
+}
+
+// serverHTTP: the server's listener runs the HTTP connection manager.
+func serverHTTP(s *istioapi.Server) bool {
+	switch strings.ToUpper(s.GetPort().GetProtocol()) {
+	case "HTTP", "HTTP2", "GRPC", "GRPC-WEB":
+		return true
+	}
+	return false
+}
+
+// tcpRoutesBound reports whether a VirtualService binds a tcp route to one
+// of these servers' Gateways.
+func (m *Model) tcpRoutesBound(servers []GatewayServer) bool {
+	for _, gs := range servers {
+		for _, vs := range m.vsByGateway[gs.Gateway.Namespace+"/"+gs.Gateway.Name] {
+			if len(vs.Spec.Tcp) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

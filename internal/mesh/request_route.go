@@ -178,11 +178,19 @@ func (m *Model) routeCandidates(c Client, r Request, l Listener) []vsCandidate {
 		}
 	}
 	if c.Kind == ClientGateway {
+		// Every server on the port for the host contributes the
+		// VirtualServices bound to its Gateway that its hosts admit.
 		seen := map[*VirtualService]bool{}
-		for _, vs := range m.vsByGateway[l.Gateway.Namespace+"/"+l.Gateway.Name] {
-			if !seen[vs] && serverAllowsNamespace(l.Server, vs.Namespace, l.Gateway.Namespace) {
-				seen[vs] = true
-				consider(vs)
+		servers := l.Servers
+		if len(servers) == 0 {
+			servers = []GatewayServer{{l.Gateway, l.ServerIndex}}
+		}
+		for _, gs := range servers {
+			for _, vs := range m.vsByGateway[gs.Gateway.Namespace+"/"+gs.Gateway.Name] {
+				if !seen[vs] && serverAllowsNamespace(gs.Server(), vs.Namespace, gs.Gateway.Namespace) {
+					seen[vs] = true
+					consider(vs)
+				}
 			}
 		}
 	} else {
@@ -571,6 +579,12 @@ func sourceMatches(c Client, vs *VirtualService, labels map[string]string, ns st
 			return true
 		case g != "mesh" && c.Kind == ClientGateway && l.Gateway != nil && GatewayKey(g, vs.Namespace) == l.Gateway.Namespace+"/"+l.Gateway.Name:
 			return true
+		case g != "mesh" && c.Kind == ClientGateway:
+			for _, gs := range l.Servers {
+				if GatewayKey(g, vs.Namespace) == gs.Gateway.Namespace+"/"+gs.Gateway.Name {
+					return true
+				}
+			}
 		}
 	}
 	return false
