@@ -19,22 +19,26 @@ import (
 
 // checks are registered by the id changes.yaml names in `check`.
 var checks = map[string]CheckFunc{
-	"sidecar-startup-probe":          checkStartupProbe,
-	"auto-sni":                       checkAutoSNI,
-	"verify-certificate-at-client":   checkVerifyCertificate,
-	"external-name-alias":            checkExternalNameAlias,
-	"wildcard-host-precedence":       checkWildcardHosts,
-	"gateway-name-label":             checkGatewayNameLabel,
-	"enhanced-resource-scoping":      checkResourceScoping,
-	"resolution-none-target-port":    checkNoneTargetPort,
-	"inbound-retry-policy":           checkInboundRetry,
-	"exclude-503-from-default-retry": checkDefaultRetry503,
-	"destinationrule-tls-external":   checkDRTLSExternal,
-	"destinationrule-merge-exportto": checkDRMerge,
-	"compatibility-profile-1.20":     checkCompatibility120,
-	"ambient-dns-capture":            checkAmbientDNS,
-	"ip-auto-allocation":             checkIPAutoAllocation,
-	"native-sidecars":                checkNativeSidecars,
+	"sidecar-startup-probe":           checkStartupProbe,
+	"auto-sni":                        checkAutoSNI,
+	"verify-certificate-at-client":    checkVerifyCertificate,
+	"external-name-alias":             checkExternalNameAlias,
+	"wildcard-host-precedence":        checkWildcardHosts,
+	"gateway-name-label":              checkGatewayNameLabel,
+	"enhanced-resource-scoping":       checkResourceScoping,
+	"resolution-none-target-port":     checkNoneTargetPort,
+	"inbound-retry-policy":            checkInboundRetry,
+	"exclude-503-from-default-retry":  checkDefaultRetry503,
+	"destinationrule-tls-external":    checkDRTLSExternal,
+	"destinationrule-merge-exportto":  checkDRMerge,
+	"compatibility-profile-1.20":      checkCompatibility120,
+	"ambient-dns-capture":             checkAmbientDNS,
+	"ip-auto-allocation":              checkIPAutoAllocation,
+	"native-sidecars":                 checkNativeSidecars,
+	"dns-respects-traffic-exclusions": checkDNSExclusions,
+	"shared-hostnames":                checkSharedHostnames,
+	"backendtlspolicy-v1":             checkAPIv1("BackendTLSPolicy"),
+	"inferencepool-v1":                checkAPIv1("InferencePool"),
 }
 
 // sidecar reports whether w gets (or has) an injected sidecar.
@@ -661,6 +665,83 @@ func checkNativeSidecars(c *Context) {
 			if ct.Name == "istio-proxy" {
 				c.AffectAt(w.Object, w.PodPos("spec", "containers", i), fmt.Sprintf("%s %s/%s customises the istio-proxy container, which from Istio %s is injected as a native sidecar (an init container)", w.Kind, w.Namespace, w.Name, c.Change.Release))
 			}
+		}
+	}
+}
+
+func checkDNSExclusions(c *Context) {
+	m := c.Model
+	proxied, why := dnsProxied(c)
+	if !proxied {
+		return
+	}
+	for _, w := range m.Workloads {
+		if !sidecar(m, w) {
+			continue
+		}
+		for _, a := range []string{"traffic.sidecar.istio.io/excludeOutboundIPRanges", "traffic.sidecar.istio.io/excludeOutboundPorts"} {
+			val, ok := w.Annotations[a]
+			if !ok || strings.TrimSpace(val) == "" {
+				continue
+			}
+			if strings.HasSuffix(a, "Ports") && !listHas(val, "53") {
+				continue
+			}
+			c.AffectAt(w.Object, w.PodPos("metadata", "annotations", a), fmt.Sprintf("%s %s/%s sets %s: %q, and DNS is proxied (%s): from Istio %s its DNS queries to excluded ports or ranges bypass the proxy", w.Kind, w.Namespace, w.Name, a, val, why, c.Change.Release))
+		}
+	}
+}
+
+func listHas(list, item string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.TrimSpace(p) == item {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSharedHostnames: ServiceEntry hosts that the registry also defines
+// in another namespace (mesh.LookupHost, whatever the exportTo).
+func checkSharedHostnames(c *Context) {
+	m := c.Model
+	for _, se := range m.ServiceEntries {
+		for i, h := range se.Spec.Hosts {
+			if wildcard(h) {
+				continue
+			}
+			d := m.LookupHost(strings.ToLower(h))
+			others := map[string]bool{}
+			if d.Service != nil && d.Service.Namespace != se.Namespace {
+				others["Service "+d.Service.Namespace+"/"+d.Service.Name] = true
+			}
+			for _, e := range d.Entries {
+				if e.Namespace != se.Namespace {
+					others["ServiceEntry "+e.Namespace+"/"+e.Name] = true
+				}
+			}
+			if len(others) == 0 {
+				continue
+			}
+			var list []string
+			for o := range others {
+				list = append(list, o)
+			}
+			sort.Strings(list)
+			c.Affect(se.Object, fmt.Sprintf("host %s of ServiceEntry %s/%s is also defined by %s: from Istio %s proxies choose among them differently", h, se.Namespace, se.Name, strings.Join(list, ", "), c.Change.Release), "spec", "hosts", i)
+		}
+	}
+}
+
+// checkAPIv1 finds objects of kind written in an API version other than
+// v1.
+func checkAPIv1(kind string) CheckFunc {
+	return func(c *Context) {
+		for _, o := range c.Model.Objects {
+			if o.Kind != kind || strings.HasSuffix(o.APIVersion, "/v1") {
+				continue
+			}
+			c.Affect(o, fmt.Sprintf("%s %s/%s is written as %s: from Istio %s only the v1 API is supported", kind, o.Namespace, o.Name, o.APIVersion, c.Change.Release), "apiVersion")
 		}
 	}
 }

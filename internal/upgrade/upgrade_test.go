@@ -72,6 +72,31 @@ spec:
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]`
 )
 
+const meshDNSCapture = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultConfig:
+      proxyMetadata:
+        ISTIO_META_DNS_CAPTURE: "true"`
+
+func seFor(ns, host string) string {
+	return `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: ` + ns + `}
+spec: {hosts: [` + host + `], resolution: DNS, ports: [{number: 443, name: https, protocol: HTTPS}]}`
+}
+
+func backendTLSPolicy(apiVersion string) string {
+	return "apiVersion: " + apiVersion + `
+kind: BackendTLSPolicy
+metadata: {name: backend, namespace: shop}
+spec:
+  targetRefs: [{group: "", kind: Service, name: backend}]
+  validation: {hostname: backend.example.com, wellKnownCACertificates: System}`
+}
+
 func vsRoute(host, dest string) string {
 	return `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -229,6 +254,26 @@ spec: {hosts: [api.example.com], addresses: [192.0.2.10], resolution: DNS, ports
 			affected: []string{nsShopInjected, strings.Replace(deployBackend, "containers: [{name: app,", "containers: [{name: istio-proxy, image: auto}, {name: app,", 1)},
 			spared:   []string{nsShopInjected, deployBackend},
 			want:     "native sidecar"},
+		{id: "dns-respects-traffic-exclusions", from: "1.22.0", to: "1.23.0",
+			affected: []string{meshDNSCapture, nsShopInjected, strings.Replace(deployBackend, "metadata: {labels: {app: backend}}", "metadata: {labels: {app: backend}, annotations: {traffic.sidecar.istio.io/excludeOutboundIPRanges: 10.96.0.0/12}}", 1)},
+			spared:   []string{meshDNSCapture, nsShopInjected, strings.Replace(deployBackend, "metadata: {labels: {app: backend}}", "metadata: {labels: {app: backend}, annotations: {traffic.sidecar.istio.io/excludeOutboundPorts: \"5432\"}}", 1)},
+			want:     "bypass the proxy"},
+		{id: "unified-sidecar-scope", from: "1.23.0", to: "1.24.0",
+			affected: []string{svcHTTPS, seFor("other", "backend.shop.svc.cluster.local")},
+			spared:   []string{svcHTTPS, seFor("shop", "backend.shop.svc.cluster.local")},
+			want:     "also defined by Service shop/backend"},
+		{id: "sidecar-best-service-namespace", from: "1.29.0", to: "1.30.0",
+			affected: []string{seFor("a", "api.example.com"), seFor("b", "api.example.com")},
+			spared:   []string{seFor("a", "api.example.com"), seFor("b", "api.example.org")},
+			want:     "also defined by ServiceEntry"},
+		{id: "backendtlspolicy-v1alpha3-removed", from: "1.27.0", to: "1.28.0",
+			affected: []string{backendTLSPolicy("gateway.networking.k8s.io/v1alpha3")},
+			spared:   []string{backendTLSPolicy("gateway.networking.k8s.io/v1")},
+			want:     "only the v1 API"},
+		{id: "inferencepool-pre-v1-removed", from: "1.27.0", to: "1.28.0",
+			affected: []string{"apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferencePool\nmetadata: {name: llm, namespace: shop}\nspec: {targetPortNumber: 8000, selector: {app: llm}}"},
+			spared:   []string{"apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: llm, namespace: shop}\nspec: {targetPorts: [{number: 8000}], selector: {matchLabels: {app: llm}}}"},
+			want:     "only the v1 API"},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
