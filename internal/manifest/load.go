@@ -729,7 +729,7 @@ func refp(o *Object) *Ref { r := o.Ref(); return &r }
 func jsonErr(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s: cannot use a %s as %s", te.Field, te.Value, te.Type)
+		return fmt.Sprintf("%s is %s, where %s is expected", te.Field, jsonValueWords(te.Value), goTypeWords(te.Type))
 	}
 	return err.Error()
 }

@@ -165,6 +165,8 @@ func goMismatch(n *yaml.Node, t reflect.Type, path []any, depth int) *typeMismat
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if n.Kind != yaml.ScalarNode || scalarKind(n) != "integer" {
 			want = "an integer"
+		} else if !fitsInt(n.Value, t) {
+			want = goTypeWords(t)
 		}
 	case reflect.Float32, reflect.Float64:
 		if k := scalarKind(n); n.Kind != yaml.ScalarNode || k != "integer" && k != "number" {
@@ -331,4 +333,65 @@ func withoutKey(n *yaml.Node, key string, drop bool) *yaml.Node {
 		}
 	}
 	return &trimmed
+}
+
+// fitsInt tells whether the integer written as v fits the Go integer type
+// t (a port of 99999999999 does not fit an int32).
+func fitsInt(v string, t reflect.Type) bool {
+	v = strings.ReplaceAll(v, "_", "")
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f == math.Trunc(f) && !strings.ContainsAny(v, "xXoObB") {
+		v = strconv.FormatFloat(f, 'f', -1, 64) // 2.0, 1e3
+	}
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		u, err := strconv.ParseUint(v, 0, 64)
+		return err == nil && !reflect.Zero(t).OverflowUint(u)
+	}
+	i, err := strconv.ParseInt(v, 0, 64)
+	return err == nil && !reflect.Zero(t).OverflowInt(i)
+}
+
+// goTypeWords names a Go type the way the YAML that fills it is written.
+func goTypeWords(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		bits := t.Bits()
+		return fmt.Sprintf("an integer from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		if t.Bits() == 64 {
+			return "an integer from 0 to 18446744073709551615"
+		}
+		return fmt.Sprintf("an integer from 0 to %d", uint64(1)<<t.Bits()-1)
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return "another kind of value"
+}
+
+// jsonValueWords turns encoding/json's description of a value ("string",
+// "number 1.5", "array", "object", "bool") into YAML words.
+func jsonValueWords(v string) string {
+	kind, rest, _ := strings.Cut(v, " ")
+	words := map[string]string{"string": "a string", "number": "a number", "array": "a list", "object": "a mapping", "bool": "a boolean"}[kind]
+	if words == "" {
+		return v
+	}
+	if rest != "" {
+		return words + " (" + rest + ")"
+	}
+	return words
 }

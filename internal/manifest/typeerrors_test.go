@@ -1,10 +1,13 @@
 package manifest
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // TestTypeMismatchMessages: a value of the wrong kind is reported at its
@@ -95,5 +98,18 @@ data:
 				t.Errorf("problem %d speaks Go (%s): %s", i, goWord, p.Message)
 			}
 		}
+	}
+}
+
+// An integer too large for its field, and encoding/json's own error when
+// the walk finds nothing, are said in YAML words too.
+func TestTypeMismatchRangesAndFallback(t *testing.T) {
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - port: 99_999_999_999\n")})
+	if len(res.Problems) != 1 || res.Problems[0].Pos.Line != 6 || !strings.HasSuffix(res.Problems[0].Message, "spec.ports[0].port is an integer (99_999_999_999), where an integer from -2147483648 to 2147483647 is expected") {
+		t.Errorf("overflow: %v", res.Problems)
+	}
+	err := json.Unmarshal([]byte(`{"spec":{"replicas":"3"}}`), &appsv1.Deployment{})
+	if got := jsonErr(err); got != `spec.replicas is a string, where an integer from -2147483648 to 2147483647 is expected` {
+		t.Errorf("fallback: %s", got)
 	}
 }
