@@ -44,7 +44,9 @@ fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzFastDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/trace -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
-# End-to-end numbers on generated meshes (objects, wall, CPU, peak RSS, findings).
+# End-to-end numbers on generated meshes, clean and findings-heavy (objects,
+# wall, CPU, peak RSS, findings per second, bytes per object; REPEAT=n runs
+# each n times and shows the spread).
 bench:
 	bash hack/bench.sh
 
