@@ -166,14 +166,15 @@ const (
 	ReasonDestinationRuleLost Reason = "destination-rule-not-applied" // a rule for the host this client does not use
 
 	// Upstream TLS.
-	ReasonTLSAutoMTLS     Reason = "auto-mtls"
-	ReasonTLSPlaintext    Reason = "plaintext"
-	ReasonTLSIstioMutual  Reason = "istio-mutual"
-	ReasonTLSOrigination  Reason = "tls-origination"
-	ReasonTLSAutoSNI      Reason = "auto-sni-san-mismatch" // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
-	ReasonServerStrict    Reason = "server-requires-mtls"  // plaintext to STRICT: 503 UC
-	ReasonServerNoSidecar Reason = "server-without-sidecar"
-	ReasonServerAccepts   Reason = "server-accepts"
+	ReasonTLSAutoMTLS        Reason = "auto-mtls"
+	ReasonTLSPlaintext       Reason = "plaintext"
+	ReasonTLSIstioMutual     Reason = "istio-mutual"
+	ReasonTLSOrigination     Reason = "tls-origination"
+	ReasonTLSAutoSNI         Reason = "auto-sni-san-mismatch" // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
+	ReasonServerStrict       Reason = "server-requires-mtls"  // plaintext to STRICT: 503 UC
+	ReasonServerNoSidecar    Reason = "server-without-sidecar"
+	ReasonServerAccepts      Reason = "server-accepts"
+	ReasonServerFirstSniffed Reason = "server-first-sniffed" // a server-first protocol on a sniffed port: the connection hangs
 
 	// Endpoints.
 	ReasonEndpoints         Reason = "endpoints"

@@ -484,6 +484,21 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 		return
 	}
 	proto := PortProtocol(sp)
+	// A server-first protocol behind a sniffed port: the server's sidecar
+	// waits for the client's first bytes, the client for the server's
+	// greeting (only an HTTP client speaks first).
+	if !bypass && !r.IsHTTP() {
+		var ws []*Workload
+		for _, b := range bs {
+			ws = append(ws, b.Workload)
+		}
+		if sf, w, ok := m.SniffedServerFirst(sp, ws); ok {
+			u.Acceptance = append(u.Acceptance, Decision{Reason: ReasonServerFirstSniffed, Object: s.Object, Path: []any{"spec", "ports"},
+				Note: fmt.Sprintf("%s %s/%s serves %s (%s), which is server-first, on a port without a declared protocol: its sidecar waits for the client's first bytes to detect the protocol while the client waits for the server's greeting", w.Kind, w.Namespace, w.Name, sf.Protocol, sf.Evidence)})
+			u.Failure = &Failure{Error: fmt.Sprintf("the connection hangs until the client's timeout (%s: \"Lost connection ... reading initial communication packet\" for MySQL); Istio's protocolDetectionTimeout is 0s by default", sf.Protocol)}
+			return
+		}
+	}
 	// A client without Envoy sending TLS or raw TCP to a port the server's
 	// sidecar handles as HTTP: no filter chain takes TLS that is not
 	// Istio mTLS, and the HTTP codec rejects other bytes (Istio's

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"strconv"
 )
 
 // ServerFirst names a server-first protocol: the server sends the first
@@ -90,4 +91,35 @@ func ServerFirstProtocol(sp *corev1.ServicePort, w *Workload) (ServerFirst, bool
 		}
 	}
 	return ServerFirst{}, false
+}
+
+// SniffedServerFirst answers whether connections to Service port sp hang
+// because the servers' sidecars must sniff a server-first protocol: the
+// port declares no protocol, inbound sniffing is on, and a workload behind
+// it with a sidecar serves a server-first protocol. It returns the
+// strongest evidence (an image over a port number) and that workload.
+func (m *Model) SniffedServerFirst(sp *corev1.ServicePort, ws []*Workload) (ServerFirst, *Workload, bool) {
+	if !PortProtocol(sp).Sniffed() {
+		return ServerFirst{}, nil, false
+	}
+	if v, ok := m.Istio.Env["PILOT_ENABLE_PROTOCOL_SNIFFING_FOR_INBOUND"]; ok {
+		if on, err := strconv.ParseBool(v); err == nil && !on {
+			return ServerFirst{}, nil, false
+		}
+	}
+	var sf ServerFirst
+	var server *Workload
+	for _, w := range ws {
+		s, ok := ServerFirstProtocol(sp, w)
+		if !ok {
+			continue
+		}
+		if dp, _ := m.Injection(w); dp != DataplaneSidecar {
+			continue
+		}
+		if server == nil || (s.ByImage && !sf.ByImage) {
+			sf, server = s, w
+		}
+	}
+	return sf, server, server != nil
 }

@@ -21,6 +21,7 @@ var ruleFor = map[mesh.Reason]string{
 	mesh.ReasonTLSAutoSNI:          "auto-sni-san-mismatch",
 	mesh.ReasonHTTP10Rejected:      "nginx-upstream-http10",
 	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
+	mesh.ReasonServerFirstSniffed:  "server-first-protocol-sniffed",
 }
 
 // fixFor is trace's own fix when no finding on the deciding object has

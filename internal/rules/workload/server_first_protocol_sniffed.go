@@ -2,11 +2,9 @@ package workload
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
-	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -32,22 +30,8 @@ var ServerFirstProtocolSniffed = &rules.Rule{
 	Run: runServerFirstProtocolSniffed,
 }
 
-func envFalse(m *mesh.Model, name string) bool {
-	v, ok := m.Istio.Env[name]
-	if !ok {
-		return false
-	}
-	b, err := strconv.ParseBool(v)
-	return err == nil && !b
-}
-
 func runServerFirstProtocolSniffed(p *rules.Pass) {
 	m := p.Model
-	// With inbound sniffing off, the server's sidecar treats the port as
-	// TCP; clients' sidecars are not in view, so stay silent.
-	if envFalse(m, "PILOT_ENABLE_PROTOCOL_SNIFFING_FOR_INBOUND") {
-		return
-	}
 	for _, svc := range m.Services {
 		ws := m.ServiceWorkloads(svc)
 		if len(ws) == 0 {
@@ -55,28 +39,13 @@ func runServerFirstProtocolSniffed(p *rules.Pass) {
 		}
 		for i := range svc.Spec.Ports {
 			sp := &svc.Spec.Ports[i]
-			if !mesh.PortProtocol(sp).Sniffed() {
+			// The model decides (trace asks the same): sniffed port,
+			// inbound sniffing on, a sidecar serving server-first.
+			sf, server, ok := m.SniffedServerFirst(sp, ws)
+			if !ok {
 				continue
 			}
-			var sf mesh.ServerFirst
-			var server *mesh.Workload
-			var why string
-			for _, w := range ws {
-				s, ok := mesh.ServerFirstProtocol(sp, w)
-				if !ok {
-					continue
-				}
-				dp, dpWhy := m.Injection(w)
-				if dp != mesh.DataplaneSidecar {
-					continue
-				}
-				if server == nil || (s.ByImage && !sf.ByImage) {
-					sf, server, why = s, w, dpWhy
-				}
-			}
-			if server == nil {
-				continue
-			}
+			_, why := m.Injection(server)
 			f := rules.At(svc.Object, "spec", "ports", i, "name")
 			if !sf.ByImage {
 				f.Severity = finding.Warning
