@@ -39,6 +39,7 @@ var checks = map[string]CheckFunc{
 	"shared-hostnames":                checkSharedHostnames,
 	"backendtlspolicy-v1":             checkAPIv1("BackendTLSPolicy"),
 	"inferencepool-v1":                checkAPIv1("InferencePool"),
+	"ambient-cni-exclude-namespaces":  checkCNIExcludeNamespaces,
 }
 
 // sidecar reports whether w gets (or has) an injected sidecar.
@@ -743,5 +744,36 @@ func checkAPIv1(kind string) CheckFunc {
 			}
 			c.Affect(o, fmt.Sprintf("%s %s/%s is written as %s: from Istio %s only the v1 API is supported", kind, o.Namespace, o.Name, o.APIVersion, c.Change.Release), "apiVersion")
 		}
+	}
+}
+
+// checkCNIExcludeNamespaces: the excludeNamespaces of istio-cni as an
+// IstioOperator writes them (values.cni), against ambient workloads.
+func checkCNIExcludeNamespaces(c *Context) {
+	m := c.Model
+	excluded := map[string]string{} // namespace -> IstioOperator
+	for _, o := range m.Objects {
+		if o.Kind != "IstioOperator" {
+			continue
+		}
+		var nss []string
+		if js := o.FieldJSON("spec", "values", "cni", "excludeNamespaces"); js != nil && json.Unmarshal(js, &nss) == nil {
+			for _, ns := range nss {
+				excluded[ns] = "IstioOperator " + o.Namespace + "/" + o.Name
+			}
+		}
+	}
+	if len(excluded) == 0 {
+		return
+	}
+	for _, w := range m.Workloads {
+		src, ok := excluded[w.Namespace]
+		if !ok {
+			continue
+		}
+		if dp, _ := m.Injection(w); dp != mesh.DataplaneAmbient {
+			continue
+		}
+		c.AffectAt(w.Object, w.PodPos("metadata"), fmt.Sprintf("%s %s/%s is in the ambient mesh, but its namespace is in values.cni.excludeNamespaces of %s: from Istio %s the CNI agent takes it out of the mesh", w.Kind, w.Namespace, w.Name, src, c.Change.Release))
 	}
 }

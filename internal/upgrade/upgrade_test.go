@@ -81,6 +81,13 @@ data:
       proxyMetadata:
         ISTIO_META_DNS_CAPTURE: "true"`
 
+func cniExclude(ns string) string {
+	return `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: istio, namespace: istio-system}
+spec: {values: {cni: {excludeNamespaces: [` + ns + `]}}}`
+}
+
 func seFor(ns, host string) string {
 	return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -266,6 +273,10 @@ spec: {hosts: [api.example.com], addresses: [192.0.2.10], resolution: DNS, ports
 			affected: []string{seFor("a", "api.example.com"), seFor("b", "api.example.com")},
 			spared:   []string{seFor("a", "api.example.com"), seFor("b", "api.example.org")},
 			want:     "also defined by ServiceEntry"},
+		{id: "ambient-cni-exclude-namespaces", from: "1.29.0", to: "1.30.0",
+			affected: []string{nsAmbient, deployBackend, cniExclude("shop")},
+			spared:   []string{nsAmbient, deployBackend, cniExclude("kube-system")},
+			want:     "takes it out of the mesh"},
 		{id: "backendtlspolicy-v1alpha3-removed", from: "1.27.0", to: "1.28.0",
 			affected: []string{backendTLSPolicy("gateway.networking.k8s.io/v1alpha3")},
 			spared:   []string{backendTLSPolicy("gateway.networking.k8s.io/v1")},
