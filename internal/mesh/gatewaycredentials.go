@@ -119,3 +119,15 @@ func (m *Model) SecretNamespaces(g *Gateway) (namespaces []string, guessed bool)
 	}
 	return []string{g.Namespace}, true
 }
+
+// CredentialResolves tells whether a gateway workload in ns finds the
+// credential ref names: the Secret is in the input (or something in the
+// input produces it, such as a cert-manager Certificate; a CA-only
+// reference may also be a ConfigMap). known is false when the input holds
+// no Secrets of ns at all, so a missing one may simply be elsewhere.
+func (m *Model) CredentialResolves(ref CredentialRef, ns string) (found, known bool) {
+	if m.SecretIn(ns, ref.Name) != nil || m.SecretProducer(ns, ref.Name) != "" || (ref.CAOnly && m.ConfigMaps[ns+"/"+ref.Name] != nil) {
+		return true, true
+	}
+	return false, m.SecretsKnownIn(ns)
+}

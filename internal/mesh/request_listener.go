@@ -478,6 +478,21 @@ func (m *Model) listenGateway(c Client, r Request) Listener {
 		l.Failure = &Failure{Error: "TLS handshake failed (curl: wrong version number): the server is plaintext " + proto}
 		return l
 	}
+	if terminates && r.TLS() && c.Namespace != "" {
+		// The certificate the server presents: a credential the gateway
+		// cannot find means no certificate for the handshake.
+		for _, ref := range GatewayCredentials(g) {
+			if ref.Index != match.Index || ref.CAOnly {
+				continue
+			}
+			if found, known := m.CredentialResolves(ref, c.Namespace); !found && known {
+				l.Notes = append(l.Notes, Decision{Reason: ReasonGatewayNoCredential, Object: g.Object, Path: ref.Path,
+					Note: fmt.Sprintf("the server's %s %q names no Secret in namespace %s, where the gateway runs: it has no certificate to present", ref.Field, ref.Name, c.Namespace)})
+				l.Failure = &Failure{Error: "TLS handshake fails (curl: (35) SSL_ERROR_SYSCALL): the gateway has no certificate for " + r.SNIOrHost()}
+				return l
+			}
+		}
+	}
 	switch {
 	case proto == "HTTP" || proto == "HTTP2" || proto == "GRPC" || (proto == "HTTPS" && terminates):
 		l.HTTP = true

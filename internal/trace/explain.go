@@ -22,6 +22,7 @@ var ruleFor = map[mesh.Reason]string{
 	mesh.ReasonHTTP10Rejected:      "nginx-upstream-http10",
 	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
 	mesh.ReasonServerFirstSniffed:  "server-first-protocol-sniffed",
+	mesh.ReasonGatewayNoCredential: "gateway-credential-not-found",
 }
 
 // fixFor is trace's own fix when no finding on the deciding object has

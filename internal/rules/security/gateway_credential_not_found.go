@@ -61,9 +61,8 @@ func runGatewayCredentialNotFound(p *rules.Pass) {
 func credCheck(p *rules.Pass, ref mesh.CredentialRef, ns, who string) {
 	m := p.Model
 	g := ref.Gateway
-	known := m.SecretsKnownIn(ns)
-	if m.SecretIn(ns, ref.Name) != nil || m.SecretProducer(ns, ref.Name) != "" ||
-		(ref.CAOnly && m.ConfigMaps[ns+"/"+ref.Name] != nil) {
+	found, known := m.CredentialResolves(ref, ns)
+	if found {
 		if !ref.CAOnly && known {
 			credCheckClientCA(p, ref, ns, who)
 		}
