@@ -16,9 +16,12 @@ func FuzzLoad(f *testing.F) {
 		"a: &x [*x]\n",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: !!binary aGk=}\n",
 		"{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"},\"data\":{\"x\":1}}",
+		"\xff\xfea\x00:\x00 \x00&\x00x\x00 \x00[\x00*\x00x\x00]\x00\n\x00", // UTF-16 with an alias
+		"\xfe\xff\x00k\x00i\x00n\x00d\x00:\x00 \xd8\x3d\xde\x00",           // UTF-16 BE, a surrogate pair
 	} {
 		f.Add([]byte(seed))
 	}
+	f.Add([]byte(laughs(9)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Load([]string{"-"}, Options{Stdin: bytes.NewReader(data)})
 		if err != nil {
