@@ -160,10 +160,8 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 		}
 		rep.Changes = append(rep.Changes, r)
 	}
-	if cs := upgrade.Changes(); len(cs) > 0 {
-		if newest := cs[len(cs)-1].ReleaseVersion(); newerMinor(to, newest) {
-			rep.Newest = newest.MinorString()
-		}
+	if newerMinor(to, upgrade.NewestReviewed) {
+		rep.Newest = upgrade.NewestReviewed.MinorString()
 	}
 	var err error
 	if f.output == "json" {
@@ -185,7 +183,11 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 func writeUpgradeText(w io.Writer, rep upgradeReport) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Upgrade: Istio %s → %s (current version from %s)\n", rep.From, rep.To, rep.Source)
-	fmt.Fprintf(&b, "%d behaviour changes crossed, %d affect this configuration\n", rep.Summary.Crossed, rep.Summary.Affected)
+	verb := "affect"
+	if rep.Summary.Affected == 1 {
+		verb = "affects"
+	}
+	fmt.Fprintf(&b, "%d behaviour changes crossed, %d %s this configuration\n", rep.Summary.Crossed, rep.Summary.Affected, verb)
 	if rep.Newest != "" {
 		fmt.Fprintf(&b, "note: meshdoctor knows changes up to Istio %s; later ones are not listed\n", rep.Newest)
 	}

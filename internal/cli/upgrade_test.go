@@ -91,6 +91,7 @@ spec:
 		{dr, []string{"--to", "1.24.0", "-"}, ExitUsage, "set --istio-version"},
 		{dr, []string{"--to", "1.24.0", "--istio-version", "x", "-"}, ExitUsage, "--istio-version"},
 		{dr, []string{"--to", "1.24.0", "--istio-version", "1.22.2", "-o", "xml", "-"}, ExitUsage, "unknown output format"},
+		{dr, []string{"--to", "1.40.0", "--istio-version", "1.31.0", "-"}, ExitOK, "knows changes up to Istio 1.31"},
 		{"", []string{"--to", "1.24.0", "--istio-version", "1.22.2", "-"}, ExitUsage, "no Kubernetes objects"},
 	} {
 		args := append([]string{"upgrade"}, tc.args...)

@@ -659,6 +659,9 @@ func checkNativeSidecars(c *Context) {
 		if w.Annotations["sidecar.istio.io/status"] != "" || !sidecar(m, w) {
 			continue // already injected (a live pod), or no sidecar
 		}
+		if gw, _ := mesh.IsGatewayWorkload(w); gw || w.Annotations["inject.istio.io/templates"] == "gateway" {
+			continue // a gateway's proxy is its main container, not a sidecar
+		}
 		if _, set := w.Annotations["sidecar.istio.io/nativeSidecar"]; set {
 			continue
 		}

@@ -63,6 +63,10 @@ func (c *Change) OptOutRemovedVersion() (mesh.Version, bool) {
 
 var catalog []*Change
 
+// NewestReviewed is the newest Istio release whose upgrade notes the
+// catalog was reviewed against: changes of later releases are unknown.
+var NewestReviewed = mesh.Version{Major: 1, Minor: 31}
+
 func init() {
 	cs, err := parseCatalog(changesYAML)
 	if err != nil {

@@ -403,3 +403,23 @@ spec: {tag: 1.20.6, values: {compatibilityVersion: "1.20"}}`
 		t.Errorf("compatibilityVersion 1.20 on 1.23: want not affected, got %+v", r)
 	}
 }
+
+// A gateway's istio-proxy is its main container: native sidecars do not
+// move it.
+func TestNativeSidecarsSkipsGateways(t *testing.T) {
+	gw := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istio-ingressgateway, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  template:
+    metadata:
+      labels: {istio: ingressgateway, sidecar.istio.io/inject: "true"}
+      annotations: {inject.istio.io/templates: gateway}
+    spec:
+      containers: [{name: istio-proxy, image: auto}]`
+	m := buildYAML(t, mesh.Options{IstioVersion: "1.26.0"}, gw)
+	if r := resultFor(Evaluate(m, v("1.26.0"), v("1.27.0")), "native-sidecars"); r == nil || r.Affected {
+		t.Errorf("gateway deployment: want not affected, got %+v", r)
+	}
+}
