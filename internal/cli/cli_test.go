@@ -333,6 +333,9 @@ func TestBinaryAndUTF16Files(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, bin+": binary file") {
 		t.Errorf("binary only: exit %d %q", code, errOut)
 	}
+	if code, _, errOut := run(t, "\x00\x01binary", nil, "analyze", "-"); code != ExitUsage || !strings.Contains(errOut, "<stdin>: binary file") {
+		t.Errorf("binary stdin: exit %d %q", code, errOut)
+	}
 	// UTF-16 LE with a byte order mark, as PowerShell's > writes it.
 	var u16 []byte
 	for _, r := range "\uFEFF" + brokenVS {

@@ -98,7 +98,11 @@ func Load(paths []string, opts Options) (*Result, error) {
 			err = d.file(f, res)
 		}
 		if err != nil {
-			res.Problems = append(res.Problems, Problem{Pos: Position{File: f}, Severity: "error", Message: err.Error(), Unreadable: true})
+			name := f
+			if f == "-" {
+				name = "<stdin>" // as the stream's documents are named
+			}
+			res.Problems = append(res.Problems, Problem{Pos: Position{File: name}, Severity: "error", Message: err.Error(), Unreadable: true})
 		}
 		res.Files++
 	}
