@@ -218,7 +218,8 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: mdtest-viewer
 	}
 	res := analyze(live.Result, live.Denied)
 	pa := findings(res.Findings, rules.PartialAccess.Name)
-	if len(pa) != 1 || !strings.Contains(pa[0].Message, "cannot list VirtualService.networking.istio.io in any namespace") || !strings.Contains(pa[0].Message, "subset-not-found") {
+	if len(pa) != 1 || !strings.Contains(pa[0].Message, "cannot list VirtualService.networking.istio.io in any namespace") || !strings.Contains(pa[0].Message, "subset-not-found") ||
+		!strings.Contains(pa[0].Message, `User "mdtest-viewer" cannot list resource "virtualservices"`) {
 		t.Errorf("partial-access finding: %+v", pa)
 	}
 	if len(findings(res.Findings, "mtls-mode-conflict")) == 0 {
