@@ -3,6 +3,7 @@ package upgrade
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,6 +41,7 @@ var checks = map[string]CheckFunc{
 	"backendtlspolicy-v1":             checkAPIv1("BackendTLSPolicy"),
 	"inferencepool-v1":                checkAPIv1("InferencePool"),
 	"ambient-cni-exclude-namespaces":  checkCNIExcludeNamespaces,
+	"gateway-api-v1-routes":           checkAPIv1("TLSRoute", "ReferenceGrant"),
 }
 
 // sidecar reports whether w gets (or has) an injected sidecar.
@@ -737,15 +739,15 @@ func checkSharedHostnames(c *Context) {
 	}
 }
 
-// checkAPIv1 finds objects of kind written in an API version other than
-// v1.
-func checkAPIv1(kind string) CheckFunc {
+// checkAPIv1 finds objects of the kinds written in an API version other
+// than v1.
+func checkAPIv1(kinds ...string) CheckFunc {
 	return func(c *Context) {
 		for _, o := range c.Model.Objects {
-			if o.Kind != kind || strings.HasSuffix(o.APIVersion, "/v1") {
+			if !slices.Contains(kinds, o.Kind) || strings.HasSuffix(o.APIVersion, "/v1") {
 				continue
 			}
-			c.Affect(o, fmt.Sprintf("%s %s/%s is written as %s: from Istio %s only the v1 API is supported", kind, o.Namespace, o.Name, o.APIVersion, c.Change.Release), "apiVersion")
+			c.Affect(o, fmt.Sprintf("%s %s/%s is written as %s: from Istio %s only the v1 API is supported", o.Kind, o.Namespace, o.Name, o.APIVersion, c.Change.Release), "apiVersion")
 		}
 	}
 }

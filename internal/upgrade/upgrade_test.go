@@ -88,6 +88,16 @@ metadata: {name: istio, namespace: istio-system}
 spec: {values: {cni: {excludeNamespaces: [` + ns + `]}}}`
 }
 
+func tlsRoute(apiVersion string) string {
+	return "apiVersion: " + apiVersion + `
+kind: TLSRoute
+metadata: {name: passthrough, namespace: shop}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [db.example.com]
+  rules: [{backendRefs: [{name: backend, port: 8443}]}]`
+}
+
 func seFor(ns, host string) string {
 	return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -277,6 +287,10 @@ spec: {hosts: [api.example.com], addresses: [192.0.2.10], resolution: DNS, ports
 			affected: []string{nsAmbient, deployBackend, cniExclude("shop")},
 			spared:   []string{nsAmbient, deployBackend, cniExclude("kube-system")},
 			want:     "takes it out of the mesh"},
+		{id: "gateway-api-v1.5-crds", from: "1.29.0", to: "1.30.0",
+			affected: []string{tlsRoute("gateway.networking.k8s.io/v1alpha2")},
+			spared:   []string{tlsRoute("gateway.networking.k8s.io/v1")},
+			want:     "TLSRoute shop/passthrough is written as gateway.networking.k8s.io/v1alpha2"},
 		{id: "backendtlspolicy-v1alpha3-removed", from: "1.27.0", to: "1.28.0",
 			affected: []string{backendTLSPolicy("gateway.networking.k8s.io/v1alpha3")},
 			spared:   []string{backendTLSPolicy("gateway.networking.k8s.io/v1")},
@@ -336,7 +350,7 @@ func TestCatalogWellFormed(t *testing.T) {
 			t.Errorf("%s: no source", c.ID)
 		}
 		for _, s := range c.Sources {
-			if !strings.HasPrefix(s, "https://istio.io/latest/news/releases/") {
+			if !strings.HasPrefix(s, "https://istio.io/latest/") || !strings.Contains(s, "/news/releases/") {
 				t.Errorf("%s: source %s is not an istio.io release note", c.ID, s)
 			}
 		}
