@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -35,6 +36,8 @@ type traceCase struct {
 		Success bool   `json:"success"`
 	} `json:"want"`
 	Notes []string `json:"notes"`
+	// FixContains are texts the outcome's fix must hold.
+	FixContains []string `json:"fixContains"`
 	// Source cites the Istio test a case is ported from; Skip says why
 	// trace cannot pose it (the case is listed, not run).
 	Source string `json:"source"`
@@ -115,6 +118,11 @@ func TestCases(t *testing.T) {
 			}
 			if !o.Success && !o.Unknown && o.Fix == "" {
 				t.Errorf("a failure without a fix")
+			}
+			for _, want := range tc.FixContains {
+				if !strings.Contains(o.Fix, want) {
+					t.Errorf("the fix lacks %q:\n%s", want, o.Fix)
+				}
 			}
 			for _, n := range tc.Notes {
 				if !slices.Contains(reasons, n) {

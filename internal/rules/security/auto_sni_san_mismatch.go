@@ -2,6 +2,7 @@ package security
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -275,11 +276,27 @@ func reportAutoSNI(p *rules.Pass, grp *sniGroup, autoSNI, verify mesh.FeatureFla
 		f.Symptom = fmt.Sprintf("a server that picks its certificate or virtual host by SNI answers for the wrong name or rejects the handshake: 503 UF with a TLS error, or a certificate other than %s's", grp.host)
 	}
 	yamlPath := manifest.PathString(grp.path)
+	// istiod's serving certificate carries istiod.<ns>.svc, not the
+	// cluster-local FQDN; its issuer is the mesh root, not a public CA.
+	san, istiod := grp.host, false
+	if svc := m.ServiceByHost(grp.host); svc != nil && m.Istio.Istiod != nil && slices.Contains(m.ServiceWorkloads(svc), m.Istio.Istiod) {
+		san, istiod = svc.Name+"."+svc.Namespace+".svc", true
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "set the SNI (and the name to verify) explicitly at %s of DestinationRule %s/%s:\n", yamlPath, dr.Namespace, dr.Name)
-	fmt.Fprintf(&b, "  tls:\n    mode: %s\n    sni: %s\n", mode, grp.host)
+	fmt.Fprintf(&b, "  tls:\n    mode: %s\n    sni: %s\n", mode, san)
 	if len(tls.SubjectAltNames) == 0 {
-		fmt.Fprintf(&b, "    subjectAltNames:\n    - %s   # a name the upstream certificate carries\n", grp.host)
+		fmt.Fprintf(&b, "    subjectAltNames:\n    - %s   # a name the upstream certificate carries\n", san)
+	}
+	// SIMPLE without a CA verifies against the system roots
+	// (VERIFY_CERTIFICATE_AT_CLIENT): a certificate from a private or the
+	// mesh CA then fails whatever the SNI.
+	if tls.Mode == istioapi.ClientTLSSettings_SIMPLE && tls.CaCertificates == "" && tls.CredentialName == "" && verify.On {
+		if istiod {
+			b.WriteString("    caCertificates: /var/run/secrets/istio/root-cert.pem   # istiod's certificate is issued by the mesh root, not a public CA\n")
+		} else {
+			b.WriteString("    caCertificates: /path/to/ca.pem   # unless a public CA issued the server's certificate: without it the system roots verify it\n")
+		}
 	}
 	if !autoSNI.Fixed {
 		b.WriteString("or restore the pre-1.21 behaviour for the whole mesh: set ENABLE_AUTO_SNI=false in istiod's environment (values.pilot.env; removed in Istio 1.26)")
