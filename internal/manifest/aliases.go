@@ -44,8 +44,10 @@ func checkAliases(n *yaml.Node) (line int, err error) {
 	case c.cycle != nil:
 		return c.cycle.Line, fmt.Errorf("the YAML alias *%s refers to the value that contains it, which would expand without end: document skipped", c.cycle.Value)
 	case c.stopped:
-		if c.over == nil { // not expected: the limit is passed through an alias
-			c.over = &yaml.Node{Value: "?", Line: n.Line}
+		if c.over == nil {
+			// Passed where several literal values, each with aliases
+			// inside, add up: blame the last alias counted.
+			c.over = c.last
 		}
 		return c.over.Line, fmt.Errorf("YAML aliases (here *%s) would add more than %d nodes or %d MiB to this document of %d nodes (\"billion laughs\"): document skipped, as kubectl rejects it for excessive aliasing", c.over.Value, maxAliasNodes, maxAliasBytes>>20, literal.nodes)
 	}
@@ -79,9 +81,10 @@ type aliasCounter struct {
 	// is inside its own anchor.
 	open  map[*yaml.Node]bool
 	cycle *yaml.Node
-	// over is the innermost alias whose expansion passed the limit.
-	over    *yaml.Node
-	stopped bool
+	// over is the innermost alias whose expansion passed the limit, last
+	// the alias counted most recently.
+	over, last *yaml.Node
+	stopped    bool
 }
 
 func (c *aliasCounter) size(n *yaml.Node, depth int) aliasSize {
@@ -100,6 +103,7 @@ func (c *aliasCounter) size(n *yaml.Node, depth int) aliasSize {
 		if c.stopped && c.over == nil {
 			c.over = n
 		}
+		c.last = n
 		return s
 	}
 	if s, ok := c.memo[n]; ok {

@@ -127,6 +127,26 @@ func TestAliasBytesBounded(t *testing.T) {
 	}
 }
 
+// Many literal values, each under the limit through its aliases, add up
+// past it: the message still names an alias.
+func TestAliasesAddingUp(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n")
+	b.WriteString(`  l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]` + "\n")
+	for i := 1; i < 5; i++ {
+		p := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&b, "  l%d: &l%d [%s]\n", i, i, strings.Repeat(p+",", 8)+p)
+	}
+	// l4 is about 66,000 nodes: seven literal lists of it pass 400,000.
+	for i := 0; i < 7; i++ {
+		fmt.Fprintf(&b, "  m%d: [*l4]\n", i)
+	}
+	res := loadBounded(t, b.String(), 256<<20, 10*time.Second)
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Message, "(here *l4)") || res.Problems[0].Pos.Line < 10 {
+		t.Errorf("problems %v", res.Problems)
+	}
+}
+
 func TestYAMLToJSONBounded(t *testing.T) {
 	if _, err := YAMLToJSON([]byte(laughs(9))); err == nil || !strings.Contains(err.Error(), "aliases") {
 		t.Errorf("YAMLToJSON must refuse a billion laughs: %v", err)
