@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -207,6 +208,9 @@ func writeUpgradeText(w io.Writer, rep upgradeReport) error {
 			change += "; opt-out removed in " + c.OptOutRemoved
 		}
 		fmt.Fprintf(&b, "    change:    %s\n", change)
+		if !slices.Contains(r.Crossed, "release") {
+			fmt.Fprintf(&b, "    crossed:   the opt-out's removal in %s (the change itself came in %s)\n", c.OptOutRemoved, c.Release)
+		}
 		if r.OptedOut != "" {
 			fmt.Fprintf(&b, "    opted out: %s\n", r.OptedOut)
 		}

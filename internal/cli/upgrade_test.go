@@ -108,3 +108,38 @@ spec:
 		}
 	}
 }
+
+// From a release that already has a change, with its opt-out set, the
+// upgrade that removes the opt-out reports it.
+func TestUpgradeOptOutRemoved(t *testing.T) {
+	const in = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: {app: istiod}}
+    spec:
+      containers:
+      - name: discovery
+        image: docker.io/istio/pilot:1.22.3
+        env: [{name: VERIFY_CERTIFICATE_AT_CLIENT, value: "false"}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: backend, namespace: shop}
+spec:
+  host: backend.shop.svc.cluster.local
+  trafficPolicy: {tls: {mode: SIMPLE}}
+`
+	code, out, errb := run(t, in, nil, "upgrade", "--to", "1.23.0", "-")
+	if code != ExitOK || strings.Contains(out, "verify-certificate-at-client") {
+		t.Errorf("1.22 to 1.23 crosses neither the change nor its removal: exit %d\n%s%s", code, out, errb)
+	}
+	code, out, errb = run(t, in, nil, "upgrade", "--to", "1.24.0", "--only-affected", "-")
+	for _, want := range []string{"✗ 1.21 verify-certificate-at-client", "crossed:   the opt-out's removal in 1.24", "<stdin>"} {
+		if code != ExitFindings || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", code, want, out, errb)
+		}
+	}
+}
