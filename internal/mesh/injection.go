@@ -152,3 +152,20 @@ func containerImages(w *Workload, init bool) []string {
 	}
 	return out
 }
+
+// SidecarClientsIn reports whether namespace ns may hold clients with a
+// sidecar: a workload of the input there is meshed, or the namespace (when
+// in the input) enables injection. A namespace the input says nothing
+// about counts as possibly meshed.
+func (m *Model) SidecarClientsIn(ns string) bool {
+	for _, w := range m.WorkloadsIn(ns) {
+		if m.Meshed(w) {
+			return true
+		}
+	}
+	n, ok := m.Namespaces[ns]
+	if !ok {
+		return !m.NamespaceInInput(ns)
+	}
+	return n.Labels["istio-injection"] == "enabled" || n.Labels["istio.io/rev"] != "" || n.Labels["istio.io/dataplane-mode"] == "ambient"
+}

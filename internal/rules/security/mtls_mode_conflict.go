@@ -203,7 +203,40 @@ func reportTLSConflict(p *rules.Pass, svc *mesh.Service, sp *corev1.ServicePort,
 		f.Symptom = fmt.Sprintf("requests to %s:%d fail with HTTP 503 \"upstream connect error or disconnect/reset before headers\" (response flags UC or UF,URX): the server sidecar gets a TLS handshake on a plaintext listener", svc.Host, sp.Port)
 		f.Fix = fmt.Sprintf("set the server's PeerAuthentication for container port %d to PERMISSIVE (accepts both), or send plaintext:\n%s:\n  mode: DISABLE", cs[0].backend.ContainerPort, tlsFieldOrDefault(ct))
 	}
+	if ct.Rule != nil && reachesNoSidecar(m, ct.Rule) {
+		// Only clients with a sidecar apply the rule, and none can.
+		f.Severity = finding.Warning
+		f.Message += fmt.Sprintf("; no client in the input applies it (DestinationRule %s/%s is exported only to namespaces without sidecars or workloads), so this breaks only clients added there later", ct.Rule.Namespace, ct.Rule.Name)
+	}
 	p.Report(f)
+}
+
+// reachesNoSidecar: a DestinationRule exported only to listed namespaces
+// (exportTo, else the mesh default; never "*") none of which has a meshed
+// workload or sidecar injection in the input.
+func reachesNoSidecar(m *mesh.Model, dr *mesh.DestinationRule) bool {
+	exportTo := dr.Spec.ExportTo
+	if len(exportTo) == 0 {
+		exportTo = m.Mesh.DefaultDestinationRuleExportTo
+	}
+	if len(exportTo) == 0 {
+		return false
+	}
+	for _, e := range exportTo {
+		ns := e
+		switch e {
+		case "*":
+			return false
+		case "~":
+			continue
+		case ".":
+			ns = dr.Namespace
+		}
+		if m.SidecarClientsIn(ns) {
+			return false
+		}
+	}
+	return true
 }
 
 // serverDesc names a backend and why it accepts what it accepts.
