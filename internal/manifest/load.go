@@ -676,6 +676,10 @@ func decodeNode(n *yaml.Node, file string, src *source, item []int, opts Options
 				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: u.line}, Severity: "warning", Ref: refp(o),
 					Message: fmt.Sprintf("%s %s/%s: unknown field %s: Istio ignores it (%s)", o.Kind, o.Namespace, o.Name, u.path, u.hint("misspelled or at the wrong level?"))})
 			}
+			for _, e := range unknownEnums(spec, k.spec(typedObj).Descriptor(), []any{"spec"}, 0) {
+				out.problems = append(out.problems, Problem{Pos: Position{File: file, Line: e.line}, Severity: "warning", Ref: refp(o),
+					Message: fmt.Sprintf("%s %s/%s: %s: Istio ignores the value, so the field keeps its default, and the API server rejects the object where Istio's CRDs validate", o.Kind, o.Namespace, o.Name, e.message())})
+			}
 		}
 	}
 	out.objects = append(out.objects, o)

@@ -395,3 +395,69 @@ func jsonValueWords(v string) string {
 	}
 	return words
 }
+
+// unknownEnums lists the enum fields of an Istio spec set to a name the
+// enum does not have (mode: MUTUALL). Istio's decoder drops such a value
+// without a word, so the field keeps its default (tls.mode DISABLE) — the
+// opposite of what was meant — while the API server, whose CRD schema
+// lists the names, rejects the object.
+func unknownEnums(n *yaml.Node, md protoreflect.MessageDescriptor, path []any, depth int) []typeMismatch {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || depth > maxDepth || opaque(md) {
+		return nil
+	}
+	var out []typeMismatch
+	fields := md.Fields()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if merged := mergeSources(n.Content[i], n.Content[i+1]); merged != nil {
+			for _, m := range merged {
+				out = append(out, unknownEnums(m, md, path, depth+1)...)
+			}
+			continue
+		}
+		key := n.Content[i].Value
+		fd := fields.ByJSONName(key)
+		if fd == nil {
+			fd = fields.ByName(protoreflect.Name(key))
+		}
+		if fd == nil {
+			continue
+		}
+		p := append(path[:len(path):len(path)], key)
+		v := deref(n.Content[i+1])
+		if v == nil {
+			continue
+		}
+		check := func(item *yaml.Node, at []any, line int) {
+			item = deref(item)
+			if item == nil {
+				return
+			}
+			switch fd.Kind() {
+			case protoreflect.EnumKind:
+				if item.Kind == yaml.ScalarNode && scalarKind(item) == "string" && fd.Enum().Values().ByName(protoreflect.Name(item.Value)) == nil {
+					out = append(out, typeMismatch{path: at, line: line, got: yamlWords(item), want: "one of " + enumNames(fd.Enum())})
+				}
+			case protoreflect.MessageKind:
+				out = append(out, unknownEnums(item, fd.Message(), at, depth+1)...)
+			}
+		}
+		switch {
+		case fd.IsMap():
+			if v.Kind == yaml.MappingNode && fd.MapValue().Kind() == protoreflect.MessageKind {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					out = append(out, unknownEnums(v.Content[j+1], fd.MapValue().Message(), append(p[:len(p):len(p)], v.Content[j].Value), depth+1)...)
+				}
+			}
+		case fd.IsList():
+			if v.Kind == yaml.SequenceNode {
+				for j, it := range v.Content {
+					check(it, append(p[:len(p):len(p)], j), it.Line)
+				}
+			}
+		default:
+			check(v, p, n.Content[i].Line)
+		}
+	}
+	return out
+}

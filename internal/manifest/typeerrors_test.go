@@ -113,3 +113,42 @@ func TestTypeMismatchRangesAndFallback(t *testing.T) {
 		t.Errorf("fallback: %s", got)
 	}
 }
+
+// An enum name the schema does not have is dropped by Istio's decoder (the
+// field keeps its default): a warning at its line, the object still loaded.
+func TestUnknownEnumNames(t *testing.T) {
+	const in = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr, namespace: shop}
+spec:
+  host: a
+  trafficPolicy:
+    tls: {mode: MUTUALL}
+  subsets:
+  - name: v1
+    trafficPolicy:
+      loadBalancer: {simple: ROUND_ROBIN}
+      portLevelSettings:
+      - port: {number: 80}
+        tls: {mode: 3}
+  - name: v2
+    trafficPolicy:
+      loadBalancer: {simple: ROUND_ROBINN}
+`
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader(in)})
+	if len(res.Objects) != 1 {
+		t.Fatalf("the object must still be loaded: %v", res.Problems)
+	}
+	want := map[int]string{
+		7:  `spec.trafficPolicy.tls.mode is a string ("MUTUALL"), where one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL is expected`,
+		17: `spec.subsets[1].trafficPolicy.loadBalancer.simple is a string ("ROUND_ROBINN"), where one of`,
+	}
+	if len(res.Problems) != len(want) {
+		t.Fatalf("want %d problems, got %v", len(want), res.Problems)
+	}
+	for _, p := range res.Problems {
+		if w, ok := want[p.Pos.Line]; !ok || p.Severity != "warning" || !strings.Contains(p.Message, w) {
+			t.Errorf("unexpected problem %+v", p)
+		}
+	}
+}
