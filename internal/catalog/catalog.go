@@ -19,7 +19,7 @@ var all = func() []*rules.Rule {
 		rs = append(rs, area...)
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Code < rs[j].Code })
-	return append([]*rules.Rule{rules.InvalidManifest, rules.InternalError, rules.PartialAccess, rules.RolloutOrder}, rs...)
+	return append([]*rules.Rule{rules.InvalidManifest, rules.InternalError, rules.PartialAccess, rules.UpgradeChange, rules.RolloutOrder}, rs...)
 }()
 
 // All returns every rule, built-in findings first, then by code.

@@ -208,7 +208,7 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 		res = analysis.Run(loaded, target)
 		if f.upgradeTo != "" {
-			if err := markUpgrade(res, analysis.Run(loaded, opts), f); err != nil {
+			if err := markUpgrade(res, analysis.Run(loaded, opts), f, opts.Ignore); err != nil {
 				return err
 			}
 		}
@@ -280,7 +280,7 @@ func warnNamespaceUnused(streams IO, loaded *manifest.Result, ns string) {
 // markUpgrade marks what the current version already has as pre-existing,
 // so an upgrade's report shows what the upgrade would add. The current
 // version must be known: comparing with an assumed one means nothing.
-func markUpgrade(res, current *analysis.Result, f analyzeFlags) error {
+func markUpgrade(res, current *analysis.Result, f analyzeFlags, ignore []analysis.Ignore) error {
 	if !current.Model.Istio.VersionKnown {
 		return usageErr("--upgrade-to needs the current Istio version: include istiod (or the gateway deployments) in the input, or pass --istio-version")
 	}
@@ -290,6 +290,7 @@ func markUpgrade(res, current *analysis.Result, f analyzeFlags) error {
 		return usageErr("--upgrade-to %s is older than the current Istio %s (%s): give a newer version, or --istio-version to analyze as %s", f.upgradeTo, cur.Version, cur.VersionSource, f.upgradeTo)
 	}
 	analysis.MarkPreExisting(res, current)
+	analysis.AddUpgradeChanges(res, current, analysis.Options{Ignore: ignore})
 	if f.onlyNew {
 		res.DropPreExisting()
 	}

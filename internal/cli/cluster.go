@@ -109,7 +109,7 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 		}
 		res := analysis.Run(live.Result, opts)
 		if f.upgradeTo != "" {
-			if err := markUpgrade(res, analysis.Run(live.Result, current), f); err != nil {
+			if err := markUpgrade(res, analysis.Run(live.Result, current), f, opts.Ignore); err != nil {
 				return nil, err
 			}
 		}

@@ -143,3 +143,34 @@ spec:
 		}
 	}
 }
+
+// analyze --upgrade-to reports the catalog's changes that affect the
+// configuration (upgrade-behaviour-change), except those an analyze rule
+// already explains (auto SNI: auto-sni-san-mismatch).
+func TestAnalyzeUpgradeToCatalog(t *testing.T) {
+	code, out, errb := run(t, "", nil, "analyze", "--upgrade-to", "1.25.0", "--only-new", "-o", "json", "../../examples/000-auto-sni-upgrade")
+	var res struct {
+		Findings []struct{ Rule, Severity, Message string }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exit %d %s: %v", code, errb, err)
+	}
+	found := false
+	for _, f := range res.Findings {
+		if f.Rule != "upgrade-behaviour-change" {
+			continue
+		}
+		if strings.Contains(f.Message, "ENABLE_AUTO_SNI") || strings.Contains(f.Message, "VERIFY_CERTIFICATE_AT_CLIENT") {
+			t.Errorf("auto SNI is auto-sni-san-mismatch's to report: %s", f.Message)
+		}
+		if strings.Contains(f.Message, "EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY") {
+			found = true
+			if f.Severity != "info" {
+				t.Errorf("a retry no longer hiding 503s is info: %s", f.Severity)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("1.22 → 1.25 crosses 1.24's 503 retry change on the gateway route:\n%s", out)
+	}
+}

@@ -126,6 +126,22 @@ var (
 		},
 		Since: "0.2.0",
 	}
+	// UpgradeChange comes from --upgrade-to: an Istio behaviour change
+	// the upgrade crosses affects this configuration (internal/upgrade's
+	// catalog).
+	UpgradeChange = &Rule{
+		Code: "MD0004", Name: "upgrade-behaviour-change", Severity: finding.Warning, Area: "upgrade",
+		Summary: "An Istio release the upgrade crosses changes a default or removes an opt-out this configuration depends on.",
+		Doc: Doc{
+			Mechanism: "Istio changes defaults and removes feature flags and APIs from release to release (upgrade notes). With --upgrade-to VERSION, meshdoctor evaluates every change between the current version and VERSION against this configuration, from a catalog kept in the repository (internal/upgrade/changes.yaml: the flag or field, the old and new default, the release whose opt-out disappears, the source) and reports the resources each change affects. Changes that an analyze rule already explains (auto SNI) are reported by that rule.",
+			Symptom:   "After the upgrade, traffic that worked changes: the finding names the change, what happens to the resource, and the symptom in the change's own words.",
+			Fix:       "Apply the fix before upgrading (an explicit setting that keeps today's behaviour, or the new form the release expects), or opt out for the releases that still allow it; `meshdoctor upgrade --to VERSION` lists every change crossed, affected or not.",
+			Sources: []string{
+				"https://istio.io/latest/news/releases/",
+			},
+		},
+		Since: "0.2.0",
+	}
 	PartialAccess = &Rule{
 		Code: "MD0003", Name: "partial-access", Severity: finding.Warning, Area: "input",
 		Summary: "The credentials may not list a kind on the live cluster; rules that read it see less.",

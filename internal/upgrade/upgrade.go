@@ -48,6 +48,10 @@ type Change struct {
 	Fix           string   `yaml:"fix" json:"fix"`
 	Affects       string   `yaml:"affects" json:"affects"`
 	Check         string   `yaml:"check" json:"check"`
+	// Severity of analyze --upgrade-to findings: warning by default; info
+	// for changes that touch many resources without breaking them
+	// (a retry no longer hiding a 503).
+	Severity string `yaml:"severity" json:"severity,omitempty"`
 
 	release, optOutRemoved mesh.Version
 }
