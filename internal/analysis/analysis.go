@@ -4,6 +4,7 @@ package analysis
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -99,7 +100,9 @@ type Result struct {
 // Run analyzes loaded objects.
 func Run(loaded *manifest.Result, opts Options) *Result {
 	start := time.Now()
-	m := mesh.Build(loaded.Objects, opts.Mesh)
+	mopts := opts.Mesh
+	mopts.Generators = append(mopts.Generators, generators(loaded.NotManifests)...)
+	m := mesh.Build(loaded.Objects, mopts)
 	res := &Result{Objects: len(loaded.Objects), Files: loaded.Files, Unknown: loaded.Unknown, NotManifests: loaded.NotManifests, Model: m}
 	res.ModelTime = time.Since(start)
 	start = time.Now()
@@ -314,4 +317,18 @@ func SkippedLine(unknown map[string]int) string {
 		noun = "object"
 	}
 	return fmt.Sprintf("skipped %d %s of kinds meshdoctor does not analyze: %s", total, noun, strings.Join(parts, ", "))
+}
+
+// generators are the skipped files that create objects when rendered:
+// Helm chart directories (listed with a trailing separator) and
+// kustomizations.
+func generators(skipped []string) []string {
+	var out []string
+	for _, p := range skipped {
+		base := filepath.Base(p)
+		if strings.HasSuffix(p, string(filepath.Separator)) || base == "kustomization.yaml" || base == "kustomization.yml" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -419,3 +419,59 @@ func TestHelpRequestTimeout(t *testing.T) {
 		t.Errorf("--request-timeout default differs between help and README:\n%s", out)
 	}
 }
+
+// A namespace that looks complete only because a few Services are in the
+// input, while a skipped Helm chart creates the rest: a missing host is a
+// warning that says so, not an error (issue 9).
+func TestSkippedChartSoftensMissingHost(t *testing.T) {
+	dir := t.TempDir()
+	app := `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec: {selector: {app: api}, ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: shop}
+spec:
+  hosts: [cart.example.com]
+  http:
+  - route:
+    - destination: {host: cart.shop.svc.cluster.local}
+`
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(app), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	severity := func() string {
+		_, out, _ := run(t, "", nil, "analyze", "-o", "json", dir)
+		var res struct {
+			Findings []struct{ Rule, Severity, Message string }
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Findings {
+			if f.Rule == "destination-host-not-found" {
+				return f.Severity
+			}
+		}
+		return ""
+	}
+	if got := severity(); got != "error" {
+		t.Fatalf("without a chart: %q, want error", got)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "cart-chart", "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cart-chart", "Chart.yaml"), []byte("apiVersion: v2\nname: cart\nversion: 1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := severity(); got != "warning" {
+		t.Errorf("with a skipped chart: %q, want warning", got)
+	}
+}

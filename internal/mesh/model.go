@@ -36,6 +36,10 @@ type Options struct {
 	MeshConfig []byte
 	// ClusterDomain defaults to cluster.local.
 	ClusterDomain string
+	// Generators are Helm charts and kustomizations the input holds but
+	// that were skipped (not rendered): the objects they create are
+	// missing from the input.
+	Generators []string
 }
 
 // Model indexes the input once; its methods answer the semantic questions.
@@ -61,6 +65,8 @@ type Model struct {
 
 	Mesh  MeshConfig
 	Istio IstioInfo
+	// Generators: Options.Generators (skipped charts and kustomizations).
+	Generators []string
 
 	kinds     map[GroupKind]int // group and kind -> count, to tell "absent from input" from "not found"
 	kindNames map[string]int    // kind alone -> count, for kinds without a known group
@@ -270,6 +276,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 	m := &Model{
 		Objects:            objects,
 		ClusterDomain:      opts.ClusterDomain,
+		Generators:         opts.Generators,
 		Namespaces:         map[string]*Namespace{},
 		ConfigMaps:         map[string]*ConfigMap{},
 		Secrets:            map[string]*Secret{},

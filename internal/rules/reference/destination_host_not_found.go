@@ -71,6 +71,13 @@ func runDestinationHostNotFound(p *rules.Pass) {
 			} else {
 				f.Message += " (" + miss.Why + ")"
 				f.Fix = fmt.Sprintf("correct the host to an existing Service's fully qualified name, or create Service %s", d.Host)
+				if len(m.Generators) > 0 {
+					// What a skipped chart or kustomization creates is
+					// not in the input: the Service may be among it.
+					f.Severity = finding.Warning
+					f.Message += fmt.Sprintf("; the input skipped %s, whose rendered objects may define it", rules.ListUpTo(m.Generators, 2))
+					f.Fix = fmt.Sprintf("analyze the rendered output (helm template … | meshdoctor analyze -, kustomize build … | meshdoctor analyze -) to be sure; otherwise correct the host or create Service %s", d.Host)
+				}
 			}
 			switch {
 			case d.Mirror:
