@@ -178,3 +178,24 @@ func TestEgressAllows(t *testing.T) {
 		}
 	}
 }
+
+// A subset may select by labels the pods get outside their template
+// (security.istio.io/tlsMode from the injector, pod-template-hash from the
+// ReplicaSet): no manifest shows them, so they are not evidence of an empty
+// subset (trace and subset-selects-no-pods agree).
+func TestSubsetMayInclude(t *testing.T) {
+	w := &Workload{Labels: map[string]string{"app": "web", "version": "v1"}}
+	for _, tc := range []struct {
+		labels map[string]string
+		want   bool
+	}{
+		{map[string]string{"version": "v1"}, true},
+		{map[string]string{"version": "v2"}, false},
+		{map[string]string{"security.istio.io/tlsMode": "istio"}, true},
+		{map[string]string{"pod-template-hash": "5d8f"}, true},
+	} {
+		if got := SubsetMayInclude(tc.labels, w); got != tc.want {
+			t.Errorf("%v: %v", tc.labels, got)
+		}
+	}
+}

@@ -573,11 +573,46 @@ func LabelString(labels map[string]string) string {
 func SubsetBackends(bs []Backend, labels map[string]string) []Backend {
 	var out []Backend
 	for _, b := range bs {
-		if Matches(labels, b.Workload.Labels) {
+		if SubsetMayInclude(labels, b.Workload) {
 			out = append(out, b)
 		}
 	}
 	return out
+}
+
+// SubsetMayInclude reports whether a subset's labels may select pods of
+// w: the pod template's labels or a live pod's match, or the subset uses a
+// label pods get outside their template (from the injector, controllers or
+// Istio's endpoint metadata), which no manifest shows.
+func SubsetMayInclude(labels map[string]string, w *Workload) bool {
+	for k := range labels {
+		if addedLabel(k) {
+			return true
+		}
+	}
+	if Matches(labels, w.Labels) {
+		return true
+	}
+	for _, p := range w.Instances {
+		if Matches(labels, p.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// addedLabel reports labels that pods get outside their template.
+func addedLabel(key string) bool {
+	for _, p := range []string{"topology.", "security.istio.io/", "service.istio.io/", "istio.io/", "kubernetes.io/", "failure-domain.beta.kubernetes.io/", "statefulset.kubernetes.io/", "apps.kubernetes.io/", "batch.kubernetes.io/"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	switch key {
+	case "pod-template-hash", "controller-revision-hash", "pod-template-generation", "job-name", "controller-uid":
+		return true
+	}
+	return false
 }
 
 // RejectsPlaintext reports whether a backend closes plaintext connections

@@ -35,32 +35,6 @@ var SubsetSelectsNoPods = &rules.Rule{
 	Run: runSubsetSelectsNoPods,
 }
 
-// addedLabel reports labels that pods get outside their template (by the
-// sidecar injector, controllers, or Istio's endpoint metadata), which a
-// subset may legitimately use although no manifest shows them.
-func addedLabel(key string) bool {
-	for _, p := range []string{"topology.", "security.istio.io/", "service.istio.io/", "istio.io/", "kubernetes.io/", "failure-domain.beta.kubernetes.io/", "statefulset.kubernetes.io/", "apps.kubernetes.io/", "batch.kubernetes.io/"} {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	switch key {
-	case "pod-template-hash", "controller-revision-hash", "pod-template-generation", "job-name", "controller-uid":
-		return true
-	}
-	return false
-}
-
-// podLabelSets returns the label sets a workload's pods have: the
-// template's and any live pods'.
-func podLabelSets(w *mesh.Workload) []map[string]string {
-	out := []map[string]string{w.Labels}
-	for _, p := range w.Instances {
-		out = append(out, p.Labels)
-	}
-	return out
-}
-
 func runSubsetSelectsNoPods(p *rules.Pass) {
 	m := p.Model
 	// Subsets some mesh route sends traffic to, by host and name.
@@ -89,16 +63,10 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 			if len(s.Labels) == 0 {
 				continue
 			}
-			for k := range s.Labels {
-				if addedLabel(k) {
-					continue subsets
-				}
-			}
+			// The model decides membership, as trace does.
 			for _, w := range ws {
-				for _, ls := range podLabelSets(w) {
-					if mesh.Matches(s.Labels, ls) {
-						continue subsets
-					}
+				if mesh.SubsetMayInclude(s.Labels, w) {
+					continue subsets
 				}
 			}
 			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
