@@ -155,21 +155,8 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		}
 		opts.Ignore = append(opts.Ignore, ig)
 	}
-	if f.istioVersion != "" {
-		if _, ok := mesh.ParseVersion(f.istioVersion); !ok {
-			return usageErr("--istio-version: %q is not a version (want e.g. 1.22.2)", f.istioVersion)
-		}
-	}
-	opts.Mesh.IstioVersion = f.istioVersion
-	if f.meshConfig != "" {
-		b, err := os.ReadFile(f.meshConfig)
-		if err != nil {
-			return usageErr("--mesh-config: %v", err)
-		}
-		if err := mesh.CheckMeshConfig(b); err != nil {
-			return usageErr("--mesh-config %s: %s", f.meshConfig, oneLine(err.Error()))
-		}
-		opts.Mesh.MeshConfig = b
+	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+		return err
 	}
 	if f.onlyNew && f.upgradeTo == "" && (!f.kubeOverlay || len(args) == 0) {
 		return usageErr("--only-new needs --kube and files, or --upgrade-to: it keeps the findings the change would add")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -76,13 +75,9 @@ func runPlan(ctx context.Context, streams IO, f planFlags, args []string, namesp
 		return usageErr("unknown output format %q (want %s)", f.output, strings.Join(plan.Formats, ", "))
 	}
 	opts := analysis.Options{Rules: catalog.All()}
-	opts.Mesh.IstioVersion = f.istioVersion
-	if f.meshConfig != "" {
-		b, err := os.ReadFile(f.meshConfig)
-		if err != nil {
-			return usageErr("--mesh-config: %v", err)
-		}
-		opts.Mesh.MeshConfig = b
+	var err error
+	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+		return err
 	}
 	var from, to *manifest.Result
 	if f.kubeOverlay {

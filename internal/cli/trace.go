@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -116,13 +115,8 @@ func runTrace(ctx context.Context, streams IO, f traceFlags, args []string, name
 		return usageErr("%v", err)
 	}
 	opts := analysis.Options{Rules: catalog.All()}
-	opts.Mesh.IstioVersion = f.istioVersion
-	if f.meshConfig != "" {
-		b, err := os.ReadFile(f.meshConfig)
-		if err != nil {
-			return usageErr("--mesh-config: %v", err)
-		}
-		opts.Mesh.MeshConfig = b
+	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+		return err
 	}
 	var res *analysis.Result
 	if len(args) > 0 && !f.kubeOverlay {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -89,5 +91,23 @@ func TestTraceNoColor(t *testing.T) {
 	_, out, _ = run(t, "", nil, "trace", example003, "--from", "workload:default/frontend", "--url", "http://httpbin:8000/")
 	if !strings.Contains(out, "\x1b[") {
 		t.Error("a terminal gets colour")
+	}
+}
+
+// trace, plan and upgrade check the model flags as analyze does.
+func TestModelFlagsChecked(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(bad, []byte("- not\n- a mesh config\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"trace", example003, "--from", "workload:default/frontend", "--url", "http://httpbin:8000/", "--istio-version", "latest"},
+		{"trace", example003, "--from", "workload:default/frontend", "--url", "http://httpbin:8000/", "--mesh-config", bad},
+		{"plan", planData + "add-subset/from", planData + "add-subset/to", "--mesh-config", bad},
+		{"upgrade", "--to", "1.24.0", "--mesh-config", bad, example003},
+	} {
+		if code, _, errb := run(t, "", nil, args...); code != ExitUsage || !strings.Contains(errb, "--") {
+			t.Errorf("%v: exit %d, %q", args, code, errb)
+		}
 	}
 }

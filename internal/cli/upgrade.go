@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -103,19 +102,10 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if !ok {
 		return usageErr("--to: %q is not a version (want e.g. 1.24.3)", f.to)
 	}
-	if f.istioVersion != "" {
-		if _, ok := mesh.ParseVersion(f.istioVersion); !ok {
-			return usageErr("--istio-version: %q is not a version (want e.g. 1.22.2)", f.istioVersion)
-		}
-	}
 	opts := analysis.Options{Rules: catalog.All()}
-	opts.Mesh.IstioVersion = f.istioVersion
-	if f.meshConfig != "" {
-		b, err := os.ReadFile(f.meshConfig)
-		if err != nil {
-			return usageErr("--mesh-config: %v", err)
-		}
-		opts.Mesh.MeshConfig = b
+	var err error
+	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+		return err
 	}
 	namespace := ""
 	if f.kube.Namespace != nil {
@@ -164,7 +154,6 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if newerMinor(to, upgrade.NewestReviewed) {
 		rep.Newest = upgrade.NewestReviewed.MinorString()
 	}
-	var err error
 	if f.output == "json" {
 		enc := json.NewEncoder(streams.Out)
 		enc.SetIndent("", "  ")
