@@ -5,28 +5,20 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/meshdoctor/meshdoctor/internal/analysis"
-	"github.com/meshdoctor/meshdoctor/internal/catalog"
 	"github.com/meshdoctor/meshdoctor/internal/cluster"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/plan"
 )
 
 type planFlags struct {
-	output       string
-	write        string
-	meshConfig   string
-	istioVersion string
-	kube         *genericclioptions.ConfigFlags
-	kubeOverlay  bool
-	noSecrets    bool
-	all          bool
+	in     inputFlags
+	output string
+	write  string
 }
 
 func newPlan(streams IO) *cobra.Command {
-	f := planFlags{kube: genericclioptions.NewConfigFlags(true)}
+	f := planFlags{in: newInputFlags()}
 	cmd := &cobra.Command{
 		Use:   "plan FROM TO | --kube DESIRED...",
 		Short: "Order a change so that no step breaks traffic",
@@ -56,35 +48,26 @@ Exit codes: 0 a safe plan, 1 a plan with a step no order makes safe,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(plan.Formats, "|"))
 	fl.StringVar(&f.write, "write", "", "write numbered manifests and plan.sh (kubectl apply/delete with waits) to this directory")
-	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
-	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version to check against (default: from istiod's image in the input)")
-	fl.BoolVar(&f.kubeOverlay, "kube", false, "plan from the live cluster to the cluster with the given files applied")
-	fl.BoolVarP(&f.all, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
-	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read TLS Secrets")
-	f.kube.AddFlags(fl)
-	fl.Lookup("namespace").Usage = "files: namespace for objects that set none; cluster: read only this namespace"
+	f.in.add(fl, "Istio version to check against (default: from istiod's image in the input)",
+		"plan from the live cluster to the cluster with the given files applied",
+		"files: namespace for objects that set none; cluster: read only this namespace")
 	return cmd
 }
 
 func runPlan(ctx context.Context, streams IO, f planFlags, args []string, namespaceSet bool) error {
-	valid := false
-	for _, v := range plan.Formats {
-		valid = valid || v == f.output
+	if err := checkFormat(f.output, plan.Formats); err != nil {
+		return err
 	}
-	if !valid {
-		return usageErr("unknown output format %q (want %s)", f.output, strings.Join(plan.Formats, ", "))
-	}
-	opts := analysis.Options{Rules: catalog.All()}
-	var err error
-	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+	opts, err := f.in.options()
+	if err != nil {
 		return err
 	}
 	var from, to *manifest.Result
-	if f.kubeOverlay {
+	if f.in.kubeOverlay {
 		if len(args) == 0 {
 			return usageErr("plan --kube needs the desired files: meshdoctor plan --kube ./desired")
 		}
-		af := analyzeFlags{kube: f.kube, allNamespaces: f.all, noSecrets: f.noSecrets}
+		af := f.in.cluster()
 		live, _, err := readCluster(ctx, streams, af, namespaceSet, true, &opts)
 		if err != nil {
 			return err
@@ -100,7 +83,7 @@ func runPlan(ctx context.Context, streams IO, f planFlags, args []string, namesp
 		}
 		ns := "default"
 		if namespaceSet {
-			ns = *f.kube.Namespace
+			ns = f.in.namespace()
 		}
 		var err error
 		if from, err = manifest.Load(args[:1], manifest.Options{DefaultNamespace: ns, Stdin: streams.In}); err != nil {

@@ -5,33 +5,23 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/meshdoctor/meshdoctor/internal/analysis"
-	"github.com/meshdoctor/meshdoctor/internal/catalog"
-	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/trace"
 )
 
 type traceFlags struct {
-	spec         trace.Spec
-	output       string
-	meshConfig   string
-	istioVersion string
-	noColor      bool
-	host         string
-	port         string
-	path         string
-	scheme       string
-
-	kube          *genericclioptions.ConfigFlags
-	kubeOverlay   bool
-	allNamespaces bool
-	noSecrets     bool
+	in      inputFlags
+	spec    trace.Spec
+	output  string
+	noColor bool
+	host    string
+	port    string
+	path    string
+	scheme  string
 }
 
 func newTrace(streams IO) *cobra.Command {
-	f := traceFlags{kube: genericclioptions.NewConfigFlags(true)}
+	f := traceFlags{in: newInputFlags()}
 	cmd := &cobra.Command{
 		Use:   "trace [PATH|-]... --from CLIENT --url URL",
 		Short: "Follow one request hop by hop and say why it fails",
@@ -76,24 +66,16 @@ Exit codes: 0 the request succeeds, 1 it fails (or the input cannot tell),
 	fl.StringVar(&f.spec.SNI, "sni", "", "the SNI the client sends (https/tls; default the host)")
 	fl.StringArrayVar(&f.spec.Resolve, "resolve", nil, "HOST:PORT:ADDRESS as curl means it: connect to ADDRESS (picks the outbound listener)")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(trace.Formats, "|"))
-	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
-	fl.StringVar(&f.istioVersion, "istio-version", "", "Istio version whose behaviour to trace (default: from istiod's image in the input)")
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
-	fl.BoolVar(&f.kubeOverlay, "kube", false, "trace on the live cluster with the given files applied on top")
-	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
-	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read TLS Secrets")
-	f.kube.AddFlags(fl)
-	fl.Lookup("namespace").Usage = "the namespace of --from when it names none; files: namespace for objects that set none; cluster: read only this namespace (plus istio-system)"
+	f.in.add(fl, "Istio version whose behaviour to trace (default: from istiod's image in the input)",
+		"trace on the live cluster with the given files applied on top",
+		"the namespace of --from when it names none; files: namespace for objects that set none; cluster: read only this namespace (plus istio-system)")
 	return cmd
 }
 
 func runTrace(ctx context.Context, streams IO, f traceFlags, args []string, namespaceSet bool) error {
-	valid := false
-	for _, v := range trace.Formats {
-		valid = valid || v == f.output
-	}
-	if !valid {
-		return usageErr("unknown output format %q (want %s)", f.output, strings.Join(trace.Formats, ", "))
+	if err := checkFormat(f.output, trace.Formats); err != nil {
+		return err
 	}
 	if f.spec.URL == "" && f.host != "" {
 		u := f.scheme + "://" + f.host
@@ -102,11 +84,7 @@ func runTrace(ctx context.Context, streams IO, f traceFlags, args []string, name
 		}
 		f.spec.URL = u + f.path
 	}
-	namespace := ""
-	if f.kube.Namespace != nil {
-		namespace = *f.kube.Namespace
-	}
-	f.spec.DefaultNamespace = namespace
+	f.spec.DefaultNamespace = f.in.namespace()
 	if f.spec.DefaultNamespace == "" {
 		f.spec.DefaultNamespace = "default"
 	}
@@ -114,28 +92,13 @@ func runTrace(ctx context.Context, streams IO, f traceFlags, args []string, name
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	opts := analysis.Options{Rules: catalog.All()}
-	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+	opts, err := f.in.options()
+	if err != nil {
 		return err
 	}
-	var res *analysis.Result
-	if len(args) > 0 && !f.kubeOverlay {
-		if namespace == "" {
-			namespace = "default"
-		}
-		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if len(loaded.Objects) == 0 {
-			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
-		}
-		res = analysis.Run(loaded, opts)
-	} else {
-		af := analyzeFlags{kube: f.kube, kubeOverlay: f.kubeOverlay, allNamespaces: f.allNamespaces, noSecrets: f.noSecrets}
-		if res, err = analyzeCluster(ctx, streams, af, args, namespaceSet, opts, opts); err != nil {
-			return err
-		}
+	res, err := analyzeInput(ctx, streams, f.in, args, namespaceSet, opts)
+	if err != nil {
+		return err
 	}
 	tr, err := trace.Run(res.Model, parsed, res.Findings)
 	if err != nil {

@@ -9,11 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/meshdoctor/meshdoctor/internal/analysis"
-	"github.com/meshdoctor/meshdoctor/internal/catalog"
-	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/upgrade"
 )
@@ -22,20 +18,14 @@ import (
 var upgradeFormats = []string{"text", "json"}
 
 type upgradeFlags struct {
+	in           inputFlags
 	to           string
 	output       string
 	onlyAffected bool
-	istioVersion string
-	meshConfig   string
-
-	kube          *genericclioptions.ConfigFlags
-	kubeOverlay   bool
-	allNamespaces bool
-	noSecrets     bool
 }
 
 func newUpgrade(streams IO) *cobra.Command {
-	f := upgradeFlags{kube: genericclioptions.NewConfigFlags(true)}
+	f := upgradeFlags{in: newInputFlags()}
 	cmd := &cobra.Command{
 		Use:   "upgrade --to VERSION [PATH|-]...",
 		Short: "Report every Istio behaviour change an upgrade crosses, and what it does to this configuration",
@@ -62,13 +52,9 @@ Exit codes: 0 nothing in the configuration is affected, 1 something is,
 	fl.StringVar(&f.to, "to", "", "the Istio version to upgrade to (e.g. 1.24.3)")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(upgradeFormats, "|"))
 	fl.BoolVar(&f.onlyAffected, "only-affected", false, "list only the changes that affect this configuration")
-	fl.StringVar(&f.istioVersion, "istio-version", "", "the current Istio version (default: from istiod's image in the input)")
-	fl.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig YAML (or the istio ConfigMap) to use instead of the one in the input")
-	fl.BoolVar(&f.kubeOverlay, "kube", false, "the live cluster with the given files applied on top")
-	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default for a cluster unless -n is given)")
-	fl.BoolVar(&f.noSecrets, "no-secrets", false, "cluster: do not read TLS Secrets")
-	f.kube.AddFlags(fl)
-	fl.Lookup("namespace").Usage = "files: namespace for objects that set none; cluster: read only this namespace (plus istio-system)"
+	f.in.add(fl, "the current Istio version (default: from istiod's image in the input)",
+		"the live cluster with the given files applied on top",
+		"files: namespace for objects that set none; cluster: read only this namespace (plus istio-system)")
 	return cmd
 }
 
@@ -88,12 +74,8 @@ type upgradeReport struct {
 }
 
 func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, namespaceSet bool) error {
-	valid := false
-	for _, v := range upgradeFormats {
-		valid = valid || v == f.output
-	}
-	if !valid {
-		return usageErr("unknown output format %q (want %s)", f.output, strings.Join(upgradeFormats, ", "))
+	if err := checkFormat(f.output, upgradeFormats); err != nil {
+		return err
 	}
 	if f.to == "" {
 		return usageErr("--to is required: the Istio version to upgrade to (e.g. 1.24.3)")
@@ -102,36 +84,15 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if !ok {
 		return usageErr("--to: %q is not a version (want e.g. 1.24.3)", f.to)
 	}
-	opts := analysis.Options{Rules: catalog.All()}
-	var err error
-	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
+	opts, err := f.in.options()
+	if err != nil {
 		return err
 	}
-	namespace := ""
-	if f.kube.Namespace != nil {
-		namespace = *f.kube.Namespace
+	res, err := analyzeInput(ctx, streams, f.in, args, namespaceSet, opts)
+	if err != nil {
+		return err
 	}
-	var m *mesh.Model
-	if len(args) > 0 && !f.kubeOverlay {
-		if namespace == "" {
-			namespace = "default"
-		}
-		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if len(loaded.Objects) == 0 {
-			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
-		}
-		m = mesh.Build(loaded.Objects, opts.Mesh)
-	} else {
-		af := analyzeFlags{kube: f.kube, kubeOverlay: f.kubeOverlay, allNamespaces: f.allNamespaces, noSecrets: f.noSecrets}
-		res, err := analyzeCluster(ctx, streams, af, args, namespaceSet, opts, opts)
-		if err != nil {
-			return err
-		}
-		m = res.Model
-	}
+	m := res.Model
 	cur := m.Istio
 	if !cur.VersionKnown {
 		return usageErr("the current Istio version is not in the input (no istiod, IstioOperator or proxy image): set --istio-version")
