@@ -3,6 +3,8 @@ package mesh
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/meshdoctor/meshdoctor/internal/nginx"
 )
 
@@ -25,14 +27,7 @@ func (m *Model) NginxUpstreamTo(w *Workload, fqdn string, port uint32) (NginxUps
 	}
 	for ci := range w.PodSpec.Containers {
 		c := &w.PodSpec.Containers[ci]
-		var files []nginx.File
-		byPath := map[string]MountedFile{}
-		for _, f := range m.ConfigMapFiles(w, c) {
-			if nginx.LooksLikeConfig(f.Path, f.Content()) {
-				files = append(files, nginx.File{Path: f.Path, Text: f.Content()})
-				byPath[f.Path] = f
-			}
-		}
+		files, byPath := m.NginxFiles(w, c)
 		if len(files) == 0 {
 			continue
 		}
@@ -54,4 +49,18 @@ func (m *Model) NginxUpstreamTo(w *Workload, fqdn string, port uint32) (NginxUps
 		}
 	}
 	return NginxUpstream{}, false
+}
+
+// NginxFiles are the nginx configuration files mounted into container c
+// of w from ConfigMaps in the input, and the mount each came from.
+func (m *Model) NginxFiles(w *Workload, c *corev1.Container) ([]nginx.File, map[string]MountedFile) {
+	var files []nginx.File
+	byPath := map[string]MountedFile{}
+	for _, f := range m.ConfigMapFiles(w, c) {
+		if nginx.LooksLikeConfig(f.Path, f.Content()) {
+			files = append(files, nginx.File{Path: f.Path, Text: f.Content()})
+			byPath[f.Path] = f
+		}
+	}
+	return files, byPath
 }

@@ -60,14 +60,7 @@ func runNginxUpstreamHTTP10(p *rules.Pass) {
 			if c.Name == "istio-proxy" {
 				continue
 			}
-			var files []nginx.File
-			byPath := map[string]mesh.MountedFile{}
-			for _, f := range m.ConfigMapFiles(w, c) {
-				if nginx.LooksLikeConfig(f.Path, f.Content()) {
-					files = append(files, nginx.File{Path: f.Path, Text: f.Content()})
-					byPath[f.Path] = f
-				}
-			}
+			files, byPath := m.NginxFiles(w, c)
 			if len(files) == 0 {
 				continue
 			}
