@@ -165,10 +165,11 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 	// and the baseline the current one.
 	target := opts
 	if f.upgradeTo != "" {
-		if _, ok := mesh.ParseVersion(f.upgradeTo); !ok {
+		v, ok := mesh.ParseVersion(f.upgradeTo)
+		if !ok {
 			return usageErr("--upgrade-to: %q is not a version (want e.g. 1.22.2)", f.upgradeTo)
 		}
-		target.Mesh.IstioVersion, target.Mesh.IstioVersionFlag = f.upgradeTo, "--upgrade-to"
+		target.Mesh.IstioVersion, target.Mesh.IstioVersionSource, target.Mesh.Upgrade = &v, "--upgrade-to", true
 	}
 	namespace := ""
 	if f.kube.Namespace != nil {

@@ -21,10 +21,11 @@ import (
 func meshOptions(istioVersion, meshConfig string) (mesh.Options, error) {
 	var o mesh.Options
 	if istioVersion != "" {
-		if _, ok := mesh.ParseVersion(istioVersion); !ok {
+		v, ok := mesh.ParseVersion(istioVersion)
+		if !ok {
 			return o, usageErr("--istio-version: %q is not a version (want e.g. 1.22.2)", istioVersion)
 		}
-		o.IstioVersion = istioVersion
+		o.IstioVersion, o.IstioVersionSource = &v, "--istio-version"
 	}
 	if meshConfig != "" {
 		b, err := os.ReadFile(meshConfig)
@@ -34,7 +35,7 @@ func meshOptions(istioVersion, meshConfig string) (mesh.Options, error) {
 		if err := mesh.CheckMeshConfig(b); err != nil {
 			return o, usageErr("--mesh-config %s: %s", meshConfig, oneLine(err.Error()))
 		}
-		o.MeshConfig = b
+		o.MeshConfig, o.MeshConfigSource = b, "--mesh-config"
 	}
 	return o, nil
 }

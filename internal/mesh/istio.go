@@ -45,7 +45,7 @@ func defaultMeshConfig() MeshConfig {
 	return MeshConfig{RootNamespace: "istio-system", EnableAutoMTLS: true, RewriteAppProbes: true, Source: "Istio defaults"}
 }
 
-func (m *Model) readMeshConfig(flag []byte) MeshConfig {
+func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 	mc := defaultMeshConfig()
 	apply := func(yamlText []byte, source string) error {
 		js, err := manifest.YAMLToJSON(yamlText)
@@ -82,7 +82,10 @@ func (m *Model) readMeshConfig(flag []byte) MeshConfig {
 		if json.Unmarshal(js, &probe) == nil && probe.Kind == "ConfigMap" {
 			flag = []byte(probe.Data["mesh"])
 		}
-		_ = apply(flag, "--mesh-config")
+		if flagSource == "" {
+			flagSource = "the given mesh config"
+		}
+		_ = apply(flag, flagSource)
 	} else {
 		// The istio ConfigMap lives in the istiod namespace, which is the
 		// root namespace unless the config says otherwise.
@@ -154,6 +157,15 @@ func (m *Model) isRevisionMesh(name string) bool {
 
 // Version is an Istio minor version (patch kept for messages).
 type Version struct{ Major, Minor, Patch int }
+
+// VersionOf parses s, nil when it is no version (for options built from
+// known-good strings: tests, testdata headers).
+func VersionOf(s string) *Version {
+	if v, ok := ParseVersion(s); ok {
+		return &v
+	}
+	return nil
+}
 
 // ParseVersion reads "1.22.2", "1.22", "v1.22.2-distroless".
 func ParseVersion(s string) (Version, bool) {
@@ -263,11 +275,8 @@ func PodRevision(w *Workload) string {
 	return w.Labels["istio.io/rev"]
 }
 
-func (m *Model) readIstio(override, flag string) IstioInfo {
-	if flag == "" {
-		flag = "--istio-version"
-	}
-	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input; set --istio-version)", Env: map[string]string{}}
+func (m *Model) readIstio(opts Options) IstioInfo {
+	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input)", Env: map[string]string{}}
 	for _, w := range m.Workloads {
 		c, ok := isIstiod(w)
 		if !ok {
@@ -333,17 +342,21 @@ func (m *Model) readIstio(override, flag string) IstioInfo {
 		// starts there.
 		if v, src, ok := m.proxyVersion(); ok {
 			info.Version, info.VersionKnown = v, true
-			info.VersionSource = src + " (istiod is not in the input; set --istio-version to be exact)"
+			info.VersionSource = src + " (istiod is not in the input)"
 		}
 	}
-	if v, ok := ParseVersion(override); ok {
-		info.Version, info.VersionKnown, info.VersionSource = v, true, flag
+	if v := opts.IstioVersion; v != nil {
+		src := opts.IstioVersionSource
+		if src == "" {
+			src = "the given version"
+		}
+		info.Version, info.VersionKnown, info.VersionSource = *v, true, src
 		// An upgrade (rather than a correction of what the input says)
 		// moves every istiod in place to the new version.
-		if flag == "--upgrade-to" {
+		if opts.Upgrade {
 			for i := range info.ControlPlanes {
 				from := info.ControlPlanes[i].Version
-				info.ControlPlanes[i].Version, info.ControlPlanes[i].UpgradedFrom = v, &from
+				info.ControlPlanes[i].Version, info.ControlPlanes[i].UpgradedFrom = *v, &from
 			}
 		}
 	}

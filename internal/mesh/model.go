@@ -26,14 +26,20 @@ import (
 
 // Options carry what the input cannot say about the cluster.
 type Options struct {
-	// IstioVersion overrides the version read from istiod's image;
-	// IstioVersionFlag names where it came from, for messages (default
-	// "--istio-version").
-	IstioVersion     string
-	IstioVersionFlag string
-	// MeshConfig is a MeshConfig YAML (or the istio ConfigMap) given on
-	// the command line; it wins over one found in the input.
-	MeshConfig []byte
+	// IstioVersion overrides the version read from istiod's image (nil:
+	// the input decides); IstioVersionSource says who set it, for
+	// messages. Upgrade makes it the target of a simulated upgrade: every
+	// istiod in the input moves to it in place. The caller parses and
+	// names these: the model knows no flags.
+	IstioVersion       *Version
+	IstioVersionSource string
+	Upgrade            bool
+	// MeshConfig is a MeshConfig YAML (or the istio ConfigMap) given
+	// apart from the input, checked by the caller (CheckMeshConfig); it
+	// wins over one found in the input. MeshConfigSource names it for
+	// messages.
+	MeshConfig       []byte
+	MeshConfigSource string
 	// ClusterDomain defaults to cluster.local.
 	ClusterDomain string
 	// Generators are Helm charts and kustomizations the input holds but
@@ -453,8 +459,8 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		m.workloads.add(p)
 		m.Workloads = append(m.Workloads, p)
 	}
-	m.Mesh = m.readMeshConfig(opts.MeshConfig)
-	m.Istio = m.readIstio(opts.IstioVersion, opts.IstioVersionFlag)
+	m.Mesh = m.readMeshConfig(opts.MeshConfig, opts.MeshConfigSource)
+	m.Istio = m.readIstio(opts)
 	m.precompute()
 	return m
 }

@@ -97,13 +97,13 @@ func TestOrigination(t *testing.T) {
 		"1.20.6": {},
 		"1.22.2": {SNI: "shop.example.com", AutoSNI: true, AutoSAN: true, Foreign: true},
 	} {
-		m := buildYAML(t, Options{IstioVersion: version}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+		m := buildYAML(t, Options{IstioVersion: VersionOf(version)}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
 		o := m.Origination(tls, "shop.example.com:443", "shop", "api.shop.svc.cluster.local", true)
 		if o.SNI != want.SNI || o.AutoSNI != want.AutoSNI || o.AutoSAN != want.AutoSAN || o.Foreign != want.Foreign {
 			t.Errorf("%s: %+v", version, o)
 		}
 	}
-	m := buildYAML(t, Options{IstioVersion: "1.22.2"}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+	m := buildYAML(t, Options{IstioVersion: VersionOf("1.22.2")}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
 	withSNI := &istioapi.ClientTLSSettings{Mode: istioapi.ClientTLSSettings_SIMPLE, Sni: "api.shop.svc.cluster.local"}
 	if o := m.Origination(withSNI, "shop.example.com", "shop", "api.shop.svc.cluster.local", true); o.AutoSNI || o.Foreign || o.SNI != withSNI.Sni {
 		t.Errorf("explicit sni: %+v", o)

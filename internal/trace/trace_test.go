@@ -55,7 +55,7 @@ func analyze(t testing.TB, inputs []string, version string) *analysis.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return analysis.Run(loaded, analysis.Options{Rules: catalog.All(), Mesh: mesh.Options{IstioVersion: version}})
+	return analysis.Run(loaded, analysis.Options{Rules: catalog.All(), Mesh: mesh.Options{IstioVersion: mesh.VersionOf(version), IstioVersionSource: "--istio-version"}})
 }
 
 // TestCases runs testdata/trace/cases.yaml: the seeds' requests and the

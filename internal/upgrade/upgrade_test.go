@@ -305,7 +305,7 @@ spec: {hosts: [api.example.com], addresses: [192.0.2.10], resolution: DNS, ports
 		covered[tc.id] = true
 		t.Run(tc.id, func(t *testing.T) {
 			from, to := v(tc.from), v(tc.to)
-			m := buildYAML(t, mesh.Options{IstioVersion: tc.from}, tc.affected...)
+			m := buildYAML(t, mesh.Options{IstioVersion: mesh.VersionOf(tc.from)}, tc.affected...)
 			r := resultFor(Evaluate(m, from, to), tc.id)
 			if r == nil {
 				t.Fatalf("%s not crossed from %s to %s", tc.id, tc.from, tc.to)
@@ -323,7 +323,7 @@ spec: {hosts: [api.example.com], addresses: [192.0.2.10], resolution: DNS, ports
 			if !found {
 				t.Errorf("no resource detail contains %q: %+v", tc.want, r.Resources)
 			}
-			m = buildYAML(t, mesh.Options{IstioVersion: tc.from}, tc.spared...)
+			m = buildYAML(t, mesh.Options{IstioVersion: mesh.VersionOf(tc.from)}, tc.spared...)
 			if r := resultFor(Evaluate(m, from, to), tc.id); r == nil || r.Affected {
 				t.Errorf("spared configuration: want crossed and not affected, got %+v", r)
 			}
@@ -370,7 +370,7 @@ func TestCatalogWellFormed(t *testing.T) {
 // Only changes with from < release <= to (or a removed opt-out in that
 // range) are evaluated.
 func TestCrossing(t *testing.T) {
-	m := buildYAML(t, mesh.Options{IstioVersion: "1.21.0"}, drTLSYAML("{mode: SIMPLE}"))
+	m := buildYAML(t, mesh.Options{IstioVersion: mesh.VersionOf("1.21.0")}, drTLSYAML("{mode: SIMPLE}"))
 	rs := Evaluate(m, v("1.21.0"), v("1.22.2"))
 	if resultFor(rs, "verify-certificate-at-client") != nil {
 		t.Error("1.21 change evaluated on an upgrade from 1.21")
@@ -432,7 +432,7 @@ spec:
       annotations: {inject.istio.io/templates: gateway}
     spec:
       containers: [{name: istio-proxy, image: auto}]`
-	m := buildYAML(t, mesh.Options{IstioVersion: "1.26.0"}, gw)
+	m := buildYAML(t, mesh.Options{IstioVersion: mesh.VersionOf("1.26.0")}, gw)
 	if r := resultFor(Evaluate(m, v("1.26.0"), v("1.27.0")), "native-sidecars"); r == nil || r.Affected {
 		t.Errorf("gateway deployment: want not affected, got %+v", r)
 	}

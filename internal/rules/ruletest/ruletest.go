@@ -27,6 +27,7 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -149,13 +150,18 @@ func check(t *testing.T, rs []*rules.Rule, paths []string, wants []*want, opts m
 	}
 	var mopts analysis.Options
 	mopts.Rules = rs
-	mopts.Mesh.IstioVersion = opts["istio-version"]
+	if v := opts["istio-version"]; v != "" {
+		mopts.Mesh.IstioVersion, mopts.Mesh.IstioVersionSource = mesh.VersionOf(v), "--istio-version"
+		if mopts.Mesh.IstioVersion == nil {
+			t.Fatalf("options: istio-version %q is not a version", v)
+		}
+	}
 	if mc := opts["mesh-config"]; mc != "" {
 		b, err := os.ReadFile(mc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mopts.Mesh.MeshConfig = b
+		mopts.Mesh.MeshConfig, mopts.Mesh.MeshConfigSource = b, "--mesh-config"
 	}
 	res := analysis.Run(loaded, mopts)
 	testsInvalid := len(rs) == 1 && rs[0] == rules.InvalidManifest
