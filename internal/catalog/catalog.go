@@ -25,6 +25,20 @@ var all = func() []*rules.Rule {
 // All returns every rule, built-in findings first, then by code.
 func All() []*rules.Rule { return all }
 
+// ByIST lists the rules that cover an istioctl analyze code (IST0101), in
+// any case.
+func ByIST(code string) []*rules.Rule {
+	var out []*rules.Rule
+	for _, r := range all {
+		for _, c := range r.IST {
+			if strings.EqualFold(c, code) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // ByName finds a rule by its kebab-case name or its code, in any case
 // (md1001, Subset-Not-Found): names are what users type.
 func ByName(name string) *rules.Rule {

@@ -144,16 +144,31 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		ignoreNS = *f.kube.Namespace
 	}
 	for _, s := range f.ignore {
-		ig, err := analysis.ParseIgnore(s, func(n string) string {
-			if r := catalog.ByName(n); r != nil {
-				return r.Name
+		// An istioctl code stands for every rule that covers it.
+		specs := []string{s}
+		name, rest, hasRes := strings.Cut(s, "=")
+		if rs := catalog.ByIST(name); len(rs) > 0 {
+			specs = specs[:0]
+			for _, r := range rs {
+				spec := r.Name
+				if hasRes {
+					spec += "=" + rest
+				}
+				specs = append(specs, spec)
 			}
-			return ""
-		}, ignoreNS)
-		if err != nil {
-			return usageErr("%v", err)
 		}
-		opts.Ignore = append(opts.Ignore, ig)
+		for _, spec := range specs {
+			ig, err := analysis.ParseIgnore(spec, func(n string) string {
+				if r := catalog.ByName(n); r != nil {
+					return r.Name
+				}
+				return ""
+			}, ignoreNS)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			opts.Ignore = append(opts.Ignore, ig)
+		}
 	}
 	if opts.Mesh, err = meshOptions(f.istioVersion, f.meshConfig); err != nil {
 		return err

@@ -475,3 +475,21 @@ spec:
 		t.Errorf("with a skipped chart: %q, want warning", got)
 	}
 }
+
+// istioctl users find their code: `rules IST0101` lists the rules covering
+// it, and `--ignore IST0101` silences them.
+func TestISTCodes(t *testing.T) {
+	code, out, _ := run(t, "", nil, "rules", "ist0101")
+	if code != ExitOK || !strings.Contains(out, "subset-not-found (MD1001)") || !strings.Contains(out, "covers istioctl analyze IST0101") {
+		t.Errorf("rules IST0101: exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "IST0101", "-"); code != ExitOK {
+		t.Errorf("--ignore IST0101 must silence subset-not-found: exit %d", code)
+	}
+	if code, _, _ := run(t, brokenVS, nil, "analyze", "--ignore", "IST0118", "-"); code != ExitFindings {
+		t.Errorf("--ignore IST0118 must not silence subset-not-found: exit %d", code)
+	}
+	if code, _, _ := run(t, "", nil, "rules", "IST9999"); code != ExitUsage {
+		t.Errorf("an unknown code: exit %d", code)
+	}
+}

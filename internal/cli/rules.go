@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -23,16 +24,26 @@ func newRules(streams IO) *cobra.Command {
 			}
 			if len(args) == 1 {
 				r := catalog.ByName(args[0])
-				if r == nil {
-					return usageErr("%v %q; run 'meshdoctor rules' for the list", errNoRule, args[0])
+				if r != nil {
+					fmt.Fprint(streams.Out, ruledoc.Text(r))
+					return nil
 				}
-				fmt.Fprint(streams.Out, ruledoc.Text(r))
-				return nil
+				// An istioctl analyze code: the rules that cover it.
+				if rs := catalog.ByIST(args[0]); len(rs) > 0 {
+					for i, r := range rs {
+						if i > 0 {
+							fmt.Fprint(streams.Out, "\n---\n\n")
+						}
+						fmt.Fprint(streams.Out, ruledoc.Text(r))
+					}
+					return nil
+				}
+				return usageErr("%v %q; run 'meshdoctor rules' for the list", errNoRule, args[0])
 			}
 			tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CODE\tRULE\tSEVERITY\tAREA\tSUMMARY")
+			fmt.Fprintln(tw, "CODE\tRULE\tSEVERITY\tAREA\tISTIOCTL\tSUMMARY")
 			for _, r := range catalog.All() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Code, r.Name, r.Severity, r.Area, r.Summary)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Code, r.Name, r.Severity, r.Area, strings.Join(r.IST, ","), r.Summary)
 			}
 			return tw.Flush()
 		},

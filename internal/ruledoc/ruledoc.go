@@ -21,7 +21,11 @@ func Markdown(rs []*rules.Rule) string {
 	}
 	for _, r := range rs {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.Name)
-		fmt.Fprintf(&b, "`%s` · severity **%s** · area %s · since %s\n\n", r.Code, r.Severity, r.Area, r.Since)
+		fmt.Fprintf(&b, "`%s` · severity **%s** · area %s · since %s", r.Code, r.Severity, r.Area, r.Since)
+		if len(r.IST) > 0 {
+			fmt.Fprintf(&b, " · covers istioctl analyze %s", strings.Join(r.IST, ", "))
+		}
+		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "%s\n\n", r.Summary)
 		fmt.Fprintf(&b, "**Mechanism.** %s\n\n", r.Doc.Mechanism)
 		fmt.Fprintf(&b, "**Symptom.** %s\n\n", r.Doc.Symptom)
@@ -47,7 +51,11 @@ func Markdown(rs []*rules.Rule) string {
 // Text renders one rule for the terminal.
 func Text(r *rules.Rule) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s) — %s, area %s, since %s\n\n%s\n\n", r.Name, r.Code, r.Severity, r.Area, r.Since, r.Summary)
+	fmt.Fprintf(&b, "%s (%s) — %s, area %s, since %s\n", r.Name, r.Code, r.Severity, r.Area, r.Since)
+	if len(r.IST) > 0 {
+		fmt.Fprintf(&b, "covers istioctl analyze %s\n", strings.Join(r.IST, ", "))
+	}
+	fmt.Fprintf(&b, "\n%s\n\n", r.Summary)
 	fmt.Fprintf(&b, "MECHANISM\n  %s\n\nSYMPTOM\n  %s\n\nFIX\n  %s\n", wrap(r.Doc.Mechanism), wrap(r.Doc.Symptom), wrap(r.Doc.Fix))
 	if r.Doc.Before != "" {
 		fmt.Fprintf(&b, "\nBEFORE\n%s\n", indentBlock(r.Doc.Before))

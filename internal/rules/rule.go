@@ -29,6 +29,10 @@ type Rule struct {
 	Summary  string // one line for the catalog
 	Doc      Doc
 	Since    string // meshdoctor version that added it
+	// IST lists the istioctl analyze codes (IST0101…) whose problem this
+	// rule reports, so istioctl users find their code (`meshdoctor rules
+	// IST0101`, `--ignore IST0101`).
+	IST []string
 	// Needs lists kinds of which at least one must be in the input for the
 	// rule to have anything to check; the driver skips it otherwise. A
 	// kind is keyed by group and kind: "Gateway" is Istio's Gateway (the

@@ -16,6 +16,7 @@ var GatewaySelectsNoPods = &rules.Rule{
 	Summary: "An Istio Gateway's selector matches no gateway workload.",
 	Needs:   []string{"Gateway"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
 		Mechanism: "An Istio Gateway configures the listeners of the gateway proxies (Envoy running as \"router\") whose pod labels match spec.selector, in any namespace (only the Gateway's namespace when istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true). Sidecars ignore Gateways. A selector that matches no gateway pod (a label copied from another install, istio: ingress instead of istio: ingressgateway, an application's labels) opens its servers on no proxy, and the VirtualServices bound to it are never served. The rule runs only when the input holds gateway workloads; otherwise the gateway is installed elsewhere and cannot be checked. A selector of a gateway Istio's installers deploy (istio: ingressgateway, egressgateway, eastwestgateway, ingress or egress; app: istio-ingressgateway…) is checked only when the input holds the shared gateways (a gateway workload in the root namespace or another istio-* namespace): an input with only an application's own gateway Deployment does not show the mesh's default ingress gateway, which is merely absent.",
 		Symptom:   "No gateway listens for the Gateway's hosts and ports: connections to the ingress IP on that port are refused, or a gateway serving other hosts on the port answers HTTP 404 with response flag NR; istioctl analyze reports IST0101 (referenced selector not found).",

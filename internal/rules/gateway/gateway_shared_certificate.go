@@ -21,6 +21,7 @@ var GatewaySharedCertificate = &rules.Rule{
 	Needs:   []string{"Gateway"},
 	Reads:   []string{"Secret"},
 	Since:   "0.2.0",
+	IST:     []string{"IST0138"},
 	Doc: rules.Doc{
 		Mechanism: "For each HTTPS server of a Gateway, the gateway proxy builds its own filter chain, chosen by the SNI of the TLS handshake, with its own route table holding only that server's hosts. HTTP/2 clients (every browser) reuse an open connection for another host when the certificate they were shown is also valid for it and the address is the same (RFC 7540 §9.1.1, connection coalescing). A request for b.example.com on the connection opened for a.example.com then reaches a.example.com's route table, which has no route for it. Istio's own analyzer warns about the same setup (IST0138). meshdoctor compares the HTTPS servers of Gateways that configure a common gateway proxy (a gateway workload both select, or, when the gateway workloads are not in the input, selectors one of which contains the other, so that every pod of the narrower one serves both), on the same port, with the same certificate: the same credentialName, or, when the Secrets are in the input, the same leaf certificate under different Secret names. A certificate that does not cover a server's hosts cannot be reused for them and is left out. Servers of one Gateway are not compared.",
 		Symptom:   "Intermittent HTTP 404 with response flag NR from the gateway, in browsers only, depending on which of the hosts the browser opened first; curl (one host per connection) works.",

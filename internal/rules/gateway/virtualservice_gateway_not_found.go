@@ -18,6 +18,7 @@ var VirtualServiceGatewayNotFound = &rules.Rule{
 	Summary: "A VirtualService's gateways field names an Istio Gateway that does not exist.",
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
 		Mechanism: "istiod installs a VirtualService's routes on a gateway only through the Gateway resources it names in spec.gateways (or in a match's gateways). A name is resolved as <namespace>/<name>; a bare name (or ./name) means a Gateway in the VirtualService's own namespace, and the legacy name.namespace.svc.cluster.local form means <namespace>/<name>. \"mesh\" is the reserved word for the sidecars. A reference that resolves to no Gateway binds the routes to nothing: no gateway proxy gets them. The usual causes are a Gateway that lives in istio-system referenced without its namespace, and a typo.",
 		Symptom:   "Requests for the VirtualService's hosts through the ingress gateway get HTTP 404 with response flag NR (no route configured), or the connection is refused when no Gateway opens that port; istioctl analyze reports IST0101 (ReferencedResourceNotFound).",

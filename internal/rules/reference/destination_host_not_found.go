@@ -18,6 +18,7 @@ var DestinationHostNotFound = &rules.Rule{
 	Summary: "A VirtualService routes to a host that no Service or ServiceEntry defines.",
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
 		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere. A host exists only for the namespaces its Service (annotation networking.istio.io/exportTo) or ServiceEntry (exportTo) is exported to: a ServiceEntry for hosts [\"*\"] exported to \".\" defines every host for its own namespace alone. A route's clients are its VirtualService's namespace, its Gateways' namespaces and the namespaces it is exported to by name.",
 		Symptom:   "Requests on the route get HTTP 503 with response flag NC (no cluster found; Envoy logs \"unknown cluster\"); TCP/TLS routes close the connection. A mirror to an unknown host silently drops the mirrored copies.",

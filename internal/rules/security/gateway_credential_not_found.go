@@ -25,6 +25,7 @@ var GatewayCredentialNotFound = &rules.Rule{
 	Needs:   []string{"Gateway"},
 	Reads:   []string{"Secret"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
 		Mechanism: "For an Istio Gateway server with tls.mode SIMPLE, MUTUAL or OPTIONAL_MUTUAL, credentialName names a Kubernetes Secret (keys tls.crt/tls.key or cert/key) that istiod serves to the gateway proxy over SDS. istiod only serves Secrets from the namespace of the gateway proxy itself, the pods spec.selector picks, not from the namespace of the Gateway resource. For mutual TLS the CA comes from ca.crt/cacert in the same Secret or from a Secret named <credentialName>-cacert. When the Secret is missing the proxy waits for it and the server has no certificate.",
 		Symptom:   "TLS handshakes for the server's hosts fail (curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL / unexpected eof; openssl s_client: no peer certificate available); `istioctl proxy-config secret` shows kubernetes://<name> WARMING; istiod logs `failed to fetch key and certificate for kubernetes://<name>: secret <namespace>/<name> not found`.",

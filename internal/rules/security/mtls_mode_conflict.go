@@ -21,6 +21,7 @@ var MTLSModeConflict = &rules.Rule{
 	Summary: "A DestinationRule's TLS mode disagrees with the server's PeerAuthentication (or sidecar) on that port.",
 	Needs:   []string{"DestinationRule", "PeerAuthentication"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0113"},
 	Doc: rules.Doc{
 		Mechanism: "A client sidecar originates exactly the TLS its DestinationRule says for the destination port: DISABLE sends plaintext, ISTIO_MUTUAL sends Istio mTLS, SIMPLE/MUTUAL send TLS with the rule's own certificates. A tls block in a DestinationRule turns auto mTLS off for that destination, and with meshConfig.enableAutoMtls false a rule without tls means plaintext. The server sidecar accepts what the effective PeerAuthentication for the workload port allows: STRICT accepts only Istio mTLS, DISABLE only plaintext. A plaintext or non-Istio TLS client meets a STRICT server, an Istio mTLS client meets a DISABLE server, or an ISTIO_MUTUAL client talks to a pod without sidecar: the connection is torn down before any request gets through.",
 		Symptom:   "Requests fail with HTTP 503 \"upstream connect error or disconnect/reset before headers\" (response flags UC/UF,URX in the client sidecar's access log) from the moment the DestinationRule is applied; TCP clients see their connections reset. Toward a pod without sidecar the client sidecar logs \"TLS error: ... WRONG_VERSION_NUMBER\".",

@@ -17,6 +17,7 @@ var SubsetNotFound = &rules.Rule{
 	Summary: "A VirtualService routes to a subset no visible DestinationRule defines.",
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
 		Mechanism: "Istio turns each subset into an Envoy cluster named outbound|port|subset|host, built from the DestinationRule that defines it. A route naming a subset that no DestinationRule (visible from the client's namespace) defines points at a cluster that does not exist. This also happens transiently when a VirtualService and the DestinationRule adding its subset are applied together: configuration reaches istiod in no particular order.",
 		Symptom:   "Requests matched by the route fail with HTTP 503 and response flag NC (no cluster found) until a DestinationRule with the subset is applied.",

@@ -22,6 +22,7 @@ var UnnamedPortL7Rules = &rules.Rule{
 	Summary: "HTTP route rules target a Service port whose protocol is sniffed or declared non-HTTP.",
 	Needs:   []string{"VirtualService"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0118"},
 	Doc: rules.Doc{
 		Mechanism: "A VirtualService's http routes are compiled into the HTTP route table of a Service port only when the sidecar treats that port as HTTP. A port named tcp-*, tls-*, https-* (or with such an appProtocol) is proxied at L4 and never consults http routes. A port with no protocol in its name or appProtocol is sniffed: the http routes apply only to connections the client's sidecar recognises as plaintext HTTP/1.1 or h2c, and not at all when istiod runs with PILOT_ENABLE_PROTOCOL_SNIFFING_FOR_OUTBOUND=false; TLS from the application, server-first or other non-HTTP traffic on the port goes to all endpoints as TCP. Only the Service port's name/appProtocol count, not the container's.",
 		Symptom:   "Version routing, header matches, retries, timeouts and fault injection seem to be ignored: requests are spread round-robin over all pods of the Service (the Bookinfo rules work, yours do not).",

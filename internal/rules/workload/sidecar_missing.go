@@ -20,6 +20,7 @@ var SidecarMissing = &rules.Rule{
 	Summary: "A running pod in a namespace labelled for injection has no istio-proxy container.",
 	Needs:   []string{"Pod"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0103"},
 	Doc: rules.Doc{
 		Mechanism: "Istio injects the sidecar with a mutating admission webhook, only when a pod is created. A pod created before its namespace got istio-injection=enabled (or istio.io/rev), or while the webhook was unavailable or failed open (failurePolicy, istiod down, a revision label that no webhook serves), runs without istio-proxy until it is re-created. meshdoctor judges only live pods (status present), with the same policy as the injector: pod label sidecar.istio.io/inject=false, hostNetwork and kube-system are never injected.",
 		Symptom:   "The pod's traffic bypasses the mesh: its requests to STRICT mTLS services are reset (curl: (56) Recv failure: Connection reset by peer; upstream 503 with UF/URX), AuthorizationPolicies that require a principal deny them (HTTP 403 RBAC: access denied), and VirtualService routing, retries and telemetry do not apply to it. `istioctl proxy-status` does not list the pod.",
