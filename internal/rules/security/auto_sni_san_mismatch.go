@@ -30,6 +30,7 @@ var AutoSNISANMismatch = &rules.Rule{
 	Code: "MD2005", Name: "auto-sni-san-mismatch", Severity: finding.Error, Area: "security",
 	Summary: "Auto SNI sends the route's Host as SNI and verifies the upstream certificate against it, but the Host is not the destination's name.",
 	Needs:   []string{"DestinationRule"},
+	Reads:   []string{"VirtualService", "Gateway"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
 		Mechanism: "From Istio 1.21, ENABLE_AUTO_SNI and VERIFY_CERTIFICATE_AT_CLIENT default to true (1.24 removed the VERIFY_CERTIFICATE_AT_CLIENT opt-out, 1.26 the ENABLE_AUTO_SNI one). For a DestinationRule with tls.mode SIMPLE or MUTUAL and no sni, Envoy sets the upstream SNI from the request's Host/:authority header (auto_sni); when the rule also has no subjectAltNames (and no insecureSkipVerify) it checks the server certificate's SAN against that SNI (auto_san_validation). A VirtualService that routes host A to destination B keeps Host: A, so the proxy connecting to B sends SNI A and demands a certificate for A. Before 1.21 no SNI was sent and only the CA chain was checked, so the same configuration used to work.",
