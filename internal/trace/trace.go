@@ -356,9 +356,15 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 	}
 	lh.Considered = append(lh.Considered, considered(l.Notes)...)
 	if l.Failure != nil {
+		// The hop's own decision fails it, unless it only found where
+		// the request goes and a later note (HTTP/1.0, TLS, credential)
+		// is what failed.
 		d := l.Decision
-		if n := len(l.Notes); n > 0 {
-			d = l.Notes[n-1]
+		switch d.Reason {
+		case mesh.ReasonServicePort, mesh.ReasonServiceEntryPort, mesh.ReasonGatewayServer, mesh.ReasonIngressRule:
+			if n := len(l.Notes); n > 0 {
+				d = l.Notes[n-1]
+			}
 		}
 		t.fail(l.Failure, d, l.Failure.Cluster)
 		return
