@@ -18,14 +18,15 @@ func (m *Model) listenIngress(r Request) Listener {
 	var best *IngressBackend
 	var bestIng *Ingress
 	bestLen := -1
+	noTLS := false
 	for _, ing := range m.Ingresses {
-		if len(ing.Spec.TLS) == 0 && r.Scheme == "https" {
+		if r.Scheme == "https" && !ingressServesTLS(ing) {
 			// A load balancer without a certificate for the Ingress
 			// serves no HTTPS; keep looking for one that does.
+			noTLS = true
 			continue
 		}
 		for _, b := range IngressBackends(ing) {
-			b := b
 			switch {
 			case b.Default:
 				if bestLen < 0 {
@@ -43,7 +44,11 @@ func (m *Model) listenIngress(r Request) Listener {
 	}
 	if best == nil {
 		l.Decision = Decision{Reason: ReasonIngressNoRule, Note: fmt.Sprintf("no Ingress in the input has a rule for %s%s (scheme %s)", r.Host, r.Path, r.Scheme)}
-		if len(m.Ingresses) > 0 {
+		switch {
+		case noTLS:
+			l.Decision.Note += "; the Ingresses for it have no certificate (spec.tls, or GKE's pre-shared or managed certificate annotations)"
+			l.Failure = &Failure{Error: "connection refused or reset on port 443: the load balancer serves no HTTPS for " + r.Host}
+		case len(m.Ingresses) > 0:
 			l.Failure = &Failure{Status: 404, Error: "404 Not Found from the load balancer's default backend"}
 		}
 		return l
@@ -107,4 +112,19 @@ func (m *Model) gkeHealth(s *Service, sp *corev1.ServicePort, why string, l *Lis
 		d.Note = fmt.Sprintf("a GKE load balancer (%s) health-checks GET / (no readinessProbe gives it a path): the backend is healthy only if the app answers 200 on /", why)
 	}
 	return d
+}
+
+// ingressServesTLS: the Ingress has a certificate, in spec.tls or, on GKE,
+// as a pre-shared or managed certificate annotation.
+// https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-multi-ssl
+func ingressServesTLS(ing *Ingress) bool {
+	if len(ing.Spec.TLS) > 0 {
+		return true
+	}
+	for _, a := range []string{"ingress.gcp.kubernetes.io/pre-shared-cert", "networking.gke.io/managed-certificates"} {
+		if ing.Annotations[a] != "" {
+			return true
+		}
+	}
+	return false
 }
