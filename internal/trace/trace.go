@@ -228,6 +228,11 @@ func Parse(s Spec) (Parsed, error) {
 			r.Address = addr
 		}
 	}
+	if r.Address == "" && net.ParseIP(r.Host) != nil {
+		// A URL naming an address connects to it (a Service's cluster IP
+		// picks that Service's listener).
+		r.Address = r.Host
+	}
 	if r.Scheme == "tcp" || r.Scheme == "tls" {
 		r.Method, r.Path, r.HTTPVersion = "", "", ""
 	}

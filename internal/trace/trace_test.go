@@ -27,6 +27,7 @@ type traceCase struct {
 	URL          string   `json:"url"`
 	Headers      []string `json:"headers"`
 	HTTPVersion  string   `json:"httpVersion"`
+	Resolve      []string `json:"resolve"`
 	Want         struct {
 		Status  int    `json:"status"`
 		Flag    string `json:"flag"`
@@ -84,7 +85,7 @@ func TestCases(t *testing.T) {
 				t.Skipf("not posed: %s (%s)", tc.Skip, tc.Source)
 			}
 			res := analyze(t, tc.Input, tc.IstioVersion)
-			p, err := trace.Parse(trace.Spec{From: tc.From, URL: tc.URL, Headers: tc.Headers, HTTPVersion: tc.HTTPVersion, DefaultNamespace: "default"})
+			p, err := trace.Parse(trace.Spec{From: tc.From, URL: tc.URL, Headers: tc.Headers, HTTPVersion: tc.HTTPVersion, Resolve: tc.Resolve, DefaultNamespace: "default"})
 			if err != nil {
 				t.Fatal(err)
 			}
