@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	istioapi "istio.io/api/networking/v1alpha3"
 )
@@ -180,6 +181,9 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 				port = r.Port
 			}
 		}
+		// A ServiceEntry that selects pods (workloadSelector) has them as
+		// endpoints: their server side decides as a Service's would.
+		u.Service, u.ServicePort = m.entryAsService(dest.Entries, port)
 	default:
 		if port == 0 {
 			port = r.Port
@@ -389,6 +393,9 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 	}
 	s, sp := u.Service, u.ServicePort
 	all := m.Backends(s, sp)
+	if s.Object.Kind == "ServiceEntry" {
+		all = m.backendsOf(m.Select(s.Namespace, s.Spec.Selector), sp)
+	}
 	bs := all
 	var subset *istioapi.Subset
 	if u.Destination.Subset != "" && envoy {
@@ -400,18 +407,18 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 		switch {
 		case subset != nil && len(all) > 0:
 			u.EndpointsDecision = Decision{Reason: ReasonNoEndpoints, Object: u.Destination.Object, Path: u.Destination.Path,
-				Note: fmt.Sprintf("subset %q selects %s, which no pod of Service %s/%s carries", subset.Name, LabelString(subset.Labels), s.Namespace, s.Name)}
+				Note: fmt.Sprintf("subset %q selects %s, which no pod of %s %s/%s carries", subset.Name, LabelString(subset.Labels), s.Kind, s.Namespace, s.Name)}
 			u.Failure = &Failure{Status: 503, Flag: "UH", Error: "no healthy upstream"}
 		case len(m.workloads.byNS[s.Namespace]) > 0 && len(s.Spec.Selector) > 0:
 			u.EndpointsDecision = Decision{Reason: ReasonNoEndpoints, Object: s.Object, Path: []any{"spec", "selector"},
-				Note: fmt.Sprintf("Service %s/%s selects %s, which no workload in the input carries (on port %d)", s.Namespace, s.Name, LabelString(s.Spec.Selector), sp.Port)}
+				Note: fmt.Sprintf("%s %s/%s selects %s, which no workload in the input carries (on port %d)", s.Kind, s.Namespace, s.Name, LabelString(s.Spec.Selector), sp.Port)}
 			u.Failure = &Failure{Status: 503, Flag: "UH", Error: "no healthy upstream"}
 			if !envoy {
 				u.Failure = &Failure{Error: "connection refused: the Service has no endpoints"}
 			}
 		default:
 			u.EndpointsDecision = Decision{Reason: ReasonEndpointsAbsent, Object: s.Object, Path: []any{"spec", "selector"},
-				Note: fmt.Sprintf("the pods of Service %s/%s are not in the input", s.Namespace, s.Name)}
+				Note: fmt.Sprintf("the pods of %s %s/%s are not in the input", s.Kind, s.Namespace, s.Name)}
 		}
 		if u.Failure != nil && !r.IsHTTP() {
 			u.Failure.Status = 0
@@ -625,4 +632,32 @@ func addedLabel(key string) bool {
 func RejectsPlaintext(b Backend) bool {
 	sidecar := b.Dataplane == DataplaneSidecar && b.Workload.InboundCaptured(int32(b.ContainerPort))
 	return (sidecar || b.Dataplane == DataplaneAmbient) && b.MTLS.Mode == ModeStrict
+}
+
+// entryAsService stands a ServiceEntry with a workloadSelector in for a
+// Service on one of its ports: the selected pods are its endpoints, each
+// port's targetPort (else its number) the container port. nil when no
+// entry selects pods on that port (DNS or static endpoints).
+func (m *Model) entryAsService(entries []*ServiceEntry, port uint32) (*Service, *corev1.ServicePort) {
+	for _, se := range entries {
+		sel := se.Spec.GetWorkloadSelector().GetLabels()
+		if len(sel) == 0 {
+			continue
+		}
+		for _, p := range se.Spec.Ports {
+			if p.Number != port {
+				continue
+			}
+			target := p.TargetPort
+			if target == 0 {
+				target = p.Number
+			}
+			sp := &corev1.ServicePort{Name: strings.ToLower(p.Protocol), Port: int32(p.Number), TargetPort: intstr.FromInt32(int32(target))}
+			if p.Name != "" && p.Protocol == "" {
+				sp.Name = p.Name
+			}
+			return &Service{Object: se.Object, Spec: &corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{*sp}}}, sp
+		}
+	}
+	return nil, nil
 }

@@ -18,8 +18,12 @@ type Backend struct {
 // what do they accept": each selected workload with the container port the
 // targetPort resolves to, its dataplane and its effective mTLS mode.
 func (m *Model) Backends(s *Service, sp *corev1.ServicePort) []Backend {
+	return m.backendsOf(m.ServiceWorkloads(s), sp)
+}
+
+func (m *Model) backendsOf(ws []*Workload, sp *corev1.ServicePort) []Backend {
 	var out []Backend
-	for _, w := range m.ServiceWorkloads(s) {
+	for _, w := range ws {
 		port, _, ok := w.ContainerPort(sp.TargetPort, sp.Port)
 		if !ok {
 			continue

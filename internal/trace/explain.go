@@ -42,6 +42,8 @@ var fixFor = map[mesh.Reason]string{
 	mesh.ReasonFaultAbort:         "remove the fault injection from the VirtualService rule",
 	mesh.ReasonDelegateMissing:    "create the delegate VirtualService, or correct the delegate reference",
 	mesh.ReasonNoEndpoints:        "make the subset's labels (or the Service's selector) match the labels the pods carry",
+	mesh.ReasonServerStrict:       "make the client's TLS match what the server accepts: tls.mode ISTIO_MUTUAL (or no tls block, for auto mTLS) toward a STRICT server, plaintext (DISABLE) toward a server whose PeerAuthentication is DISABLE; or relax the server's PeerAuthentication for the port to PERMISSIVE",
+	mesh.ReasonServerNoSidecar:    "inject the sidecar into the destination workload, or send it plaintext (tls.mode DISABLE in the DestinationRule for its host)",
 	mesh.ReasonSidecarNotImported: "add the host to the Sidecar resource's egress hosts (NAMESPACE/HOST, e.g. bank/ledger.bank.svc.cluster.local or bank/*)",
 }
 
@@ -85,7 +87,8 @@ func (t *tracer) explain(d mesh.Decision, related ...mesh.Decision) {
 			related = append([]mesh.Decision{*t.nginx}, related...)
 		}
 	}
-	o.Rule = rule
+	// The rule is named only when analyze reports it on the deciding or
+	// a related object: trace never blames a rule analyze does not show.
 	if rule != "" {
 		for i, at := range append([]mesh.Decision{d}, related...) {
 			if at.Object == nil {
@@ -95,12 +98,12 @@ func (t *tracer) explain(d mesh.Decision, related ...mesh.Decision) {
 			pos := at.At()
 			for _, f := range fs {
 				if f.Origin.Line == pos.Line || i > 0 {
-					o.Fix = f.Fix
+					o.Rule, o.Fix = rule, f.Fix
 					return
 				}
 			}
 			if len(fs) > 0 {
-				o.Fix = fs[0].Fix
+				o.Rule, o.Fix = rule, fs[0].Fix
 				return
 			}
 		}
