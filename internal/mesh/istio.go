@@ -39,6 +39,17 @@ type MeshConfig struct {
 	Source string
 	// Found is true when the input (or --mesh-config) had one.
 	Found bool
+	// Unreadable are istio ConfigMaps of the input whose mesh config
+	// does not parse: istiod cannot use them, and Istio's defaults (or
+	// another ConfigMap) stand in.
+	Unreadable []UnreadableMeshConfig
+}
+
+// UnreadableMeshConfig is an istio ConfigMap whose mesh config does not
+// parse, and why.
+type UnreadableMeshConfig struct {
+	ConfigMap *ConfigMap
+	Err       string
 }
 
 func defaultMeshConfig() MeshConfig {
@@ -91,7 +102,12 @@ func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 		// root namespace unless the config says otherwise.
 		for _, cm := range m.ConfigMaps {
 			if (cm.Name == "istio" || strings.HasPrefix(cm.Name, "istio-") && m.isRevisionMesh(cm.Name)) && cm.Data["mesh"] != "" {
-				if apply([]byte(cm.Data["mesh"]), "ConfigMap "+cm.Namespace+"/"+cm.Name) == nil && cm.Name == "istio" {
+				err := apply([]byte(cm.Data["mesh"]), "ConfigMap "+cm.Namespace+"/"+cm.Name)
+				if err != nil {
+					mc.Unreadable = append(mc.Unreadable, UnreadableMeshConfig{ConfigMap: cm, Err: err.Error()})
+					continue
+				}
+				if cm.Name == "istio" {
 					break
 				}
 			}

@@ -13,4 +13,5 @@ var Rules = []*rules.Rule{
 	DuplicateResource,
 	ConflictingVirtualServiceHosts,
 	RemovedAPI,
+	MeshConfigUnreadable,
 }
