@@ -42,10 +42,7 @@ func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string,
 			continue
 		}
 		key := n.Content[i].Value
-		fd := fields.ByJSONName(key)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(key))
-		}
+		fd := protoField(fields, key)
 		p := path + "." + key
 		if fd == nil {
 			out = append(out, unknownField{path: p, line: n.Content[i].Line, suggest: closest(key, fields)})
@@ -89,4 +86,13 @@ func closest(key string, fields protoreflect.FieldDescriptors) string {
 		names[i] = fields.Get(i).JSONName()
 	}
 	return spelling.ClosestFold(key, names, 2)
+}
+
+// protoField is the field a YAML key names: its JSON name, as Istio's
+// decoder reads it, else the proto name, which it accepts too.
+func protoField(fields protoreflect.FieldDescriptors, key string) protoreflect.FieldDescriptor {
+	if fd := fields.ByJSONName(key); fd != nil {
+		return fd
+	}
+	return fields.ByName(protoreflect.Name(key))
 }

@@ -203,10 +203,7 @@ func protoMismatch(n *yaml.Node, md protoreflect.MessageDescriptor, path []any, 
 			continue
 		}
 		key := n.Content[i].Value
-		fd := fields.ByJSONName(key)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(key))
-		}
+		fd := protoField(fields, key)
 		if fd == nil {
 			continue
 		}
@@ -416,10 +413,7 @@ func unknownEnums(n *yaml.Node, md protoreflect.MessageDescriptor, path []any, d
 			continue
 		}
 		key := n.Content[i].Value
-		fd := fields.ByJSONName(key)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(key))
-		}
+		fd := protoField(fields, key)
 		if fd == nil {
 			continue
 		}
