@@ -36,11 +36,9 @@ const (
 
 // Hop is one decision on the request's way.
 type Hop struct {
-	Step     Step               `json:"step"`
-	Decision string             `json:"decision"`
-	Reason   mesh.Reason        `json:"reason"`
-	Resource *manifest.Ref      `json:"resource,omitempty"`
-	Origin   *manifest.Position `json:"origin,omitempty"`
+	Step Step `json:"step"`
+	// The decision, its reason and where it was made (inline in JSON).
+	Candidate
 	// Considered are further decisions and the candidates that did not
 	// decide, and why.
 	Considered []Candidate `json:"considered,omitempty"`
@@ -279,31 +277,27 @@ type tracer struct {
 }
 
 func (t *tracer) hop(step Step, d mesh.Decision) *Hop {
-	h := Hop{Step: step, Decision: d.Note, Reason: d.Reason}
-	if d.Object != nil {
-		ref := d.Object.Ref()
-		h.Resource = &ref
-		pos := d.At()
-		if pos.File != "" {
-			h.Origin = &manifest.Position{File: pos.File, Line: pos.Line}
-		}
-	}
-	t.res.Hops = append(t.res.Hops, h)
+	t.res.Hops = append(t.res.Hops, Hop{Step: step, Candidate: candidate(d)})
 	return &t.res.Hops[len(t.res.Hops)-1]
 }
 
-func considered(ds []mesh.Decision) []Candidate {
-	var out []Candidate
-	for _, d := range ds {
-		h := Candidate{Decision: d.Note, Reason: d.Reason}
-		if d.Object != nil {
-			ref := d.Object.Ref()
-			h.Resource = &ref
-			if pos := d.At(); pos.File != "" {
-				h.Origin = &manifest.Position{File: pos.File, Line: pos.Line}
-			}
+// candidate renders a decision with the object and position behind it.
+func candidate(d mesh.Decision) Candidate {
+	c := Candidate{Decision: d.Note, Reason: d.Reason}
+	if d.Object != nil {
+		ref := d.Object.Ref()
+		c.Resource = &ref
+		if pos := d.At(); pos.File != "" {
+			c.Origin = &pos
 		}
-		out = append(out, h)
+	}
+	return c
+}
+
+func considered(ds []mesh.Decision) []Candidate {
+	out := make([]Candidate, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, candidate(d))
 	}
 	return out
 }
