@@ -226,16 +226,9 @@ func (m *Model) unregistered(c Client, r Request, l Listener) Listener {
 			}
 		}
 	}
-	if m.Mesh.RegistryOnly {
-		l.Decision = Decision{Reason: ReasonRegistryOnly, Note: fmt.Sprintf("%s is in no Service or ServiceEntry and outboundTrafficPolicy is REGISTRY_ONLY (%s)", l.Host, m.Mesh.Source)}
-		// HTTP meets the block_all virtual host only on a port whose
-		// listener is HTTP (or has none); a TCP/TLS listener sends it to
-		// BlackHoleCluster like any other bytes.
-		if r.Scheme == "http" && m.portIsHTTP(c.Namespace, r.Port) != portTCP {
-			l.Failure = &Failure{Status: 502, Flag: "-", Error: "502 Bad Gateway from the sidecar's block_all route"}
-		} else {
-			l.Failure = &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster", Cluster: "BlackHoleCluster"}
-		}
+	if registryOnly, src := m.outboundPolicy(c); registryOnly {
+		l.Decision = Decision{Reason: ReasonRegistryOnly, Note: fmt.Sprintf("%s is in no Service or ServiceEntry and %s", l.Host, src)}
+		l.Failure = m.blocked(c, r)
 		return l
 	}
 	l.Decision = Decision{Reason: ReasonPassthrough, Note: fmt.Sprintf("%s is in no Service or ServiceEntry; outboundTrafficPolicy ALLOW_ANY (Istio's default) forwards it unchanged through PassthroughCluster", l.Host)}
@@ -589,4 +582,32 @@ func (m *Model) tcpRoutesBound(servers []GatewayServer) bool {
 		}
 	}
 	return false
+}
+
+// outboundPolicy is the proxy's outbound traffic policy for hosts it does
+// not know: its Sidecar resource's outboundTrafficPolicy, else the mesh's
+// (REGISTRY_ONLY or ALLOW_ANY), and where that comes from.
+// https://istio.io/latest/docs/reference/config/networking/sidecar/#OutboundTrafficPolicy
+func (m *Model) outboundPolicy(c Client) (registryOnly bool, src string) {
+	if sc := m.SidecarFor(c.Workload); sc != nil {
+		if p := sc.Spec.GetOutboundTrafficPolicy(); p != nil {
+			return p.GetMode() == istioapi.OutboundTrafficPolicy_REGISTRY_ONLY, fmt.Sprintf("the outboundTrafficPolicy of Sidecar %s/%s is %s", sc.Namespace, sc.Name, p.GetMode())
+		}
+	}
+	mode := "ALLOW_ANY"
+	if m.Mesh.RegistryOnly {
+		mode = "REGISTRY_ONLY"
+	}
+	return m.Mesh.RegistryOnly, fmt.Sprintf("outboundTrafficPolicy is %s (%s)", mode, m.Mesh.Source)
+}
+
+// blocked is what a client sees when REGISTRY_ONLY blocks a request: HTTP
+// meets the 502 block_all virtual host only on a port whose listener is
+// HTTP (or has none); a TCP/TLS listener sends it, like any other bytes,
+// to BlackHoleCluster.
+func (m *Model) blocked(c Client, r Request) *Failure {
+	if r.Scheme == "http" && m.portIsHTTP(c.Namespace, r.Port) != portTCP {
+		return &Failure{Status: 502, Flag: "-", Error: "502 Bad Gateway from the sidecar's block_all route"}
+	}
+	return &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster", Cluster: "BlackHoleCluster"}
 }

@@ -3,8 +3,6 @@ package mesh
 import (
 	"fmt"
 	"strings"
-
-	istioapi "istio.io/api/networking/v1alpha3"
 )
 
 // SidecarFor returns the Sidecar resource that scopes w's proxy: the one in
@@ -102,20 +100,11 @@ func (m *Model) sidecarScope(c Client, r Request, l *Listener, hostNS string) bo
 	// The Service stays known to the trace (its pods still receive what
 	// passes through), not to the proxy.
 	l.Entries, l.EntryPort = nil, nil
-	registryOnly := m.Mesh.RegistryOnly
-	src := "outboundTrafficPolicy " + map[bool]string{true: "REGISTRY_ONLY", false: "ALLOW_ANY"}[registryOnly] + " (" + m.Mesh.Source + ")"
-	if p := sc.Spec.GetOutboundTrafficPolicy(); p != nil {
-		registryOnly = p.GetMode() == istioapi.OutboundTrafficPolicy_REGISTRY_ONLY
-		src = fmt.Sprintf("the Sidecar's outboundTrafficPolicy %s", p.GetMode())
-	}
+	registryOnly, src := m.outboundPolicy(c)
 	l.Decision = Decision{Reason: ReasonSidecarNotImported, Object: sc.Object, Path: []any{"spec", "egress"},
 		Note: fmt.Sprintf("Sidecar %s/%s scopes this proxy, and no egress host imports %s (namespace %s) on port %d: the proxy has no route or cluster for it; %s", sc.Namespace, sc.Name, l.Host, hostNS, r.Port, src)}
 	if registryOnly {
-		if r.Scheme == "http" {
-			l.Failure = &Failure{Status: 502, Flag: "-", Error: "502 Bad Gateway from the sidecar's block_all route"}
-		} else {
-			l.Failure = &Failure{Flag: "UH", Error: "connection reset: the sidecar sends it to BlackHoleCluster"}
-		}
+		l.Failure = m.blocked(c, r)
 	} else {
 		l.Decision.Note += " forwards it unchanged through PassthroughCluster, without routing rules or mTLS"
 		l.Passthrough = true
