@@ -181,11 +181,7 @@ func (m *Model) routeCandidates(c Client, r Request, l Listener) []vsCandidate {
 		// Every server on the port for the host contributes the
 		// VirtualServices bound to its Gateway that its hosts admit.
 		seen := map[*VirtualService]bool{}
-		servers := l.Servers
-		if len(servers) == 0 {
-			servers = []GatewayServer{{l.Gateway, l.ServerIndex}}
-		}
-		for _, gs := range servers {
+		for _, gs := range l.Servers {
 			for _, vs := range m.vsByGateway[gs.Gateway.Namespace+"/"+gs.Gateway.Name] {
 				if !seen[vs] && serverAllowsNamespace(gs.Server(), vs.Namespace, gs.Gateway.Namespace) {
 					seen[vs] = true
@@ -576,8 +572,6 @@ func sourceMatches(c Client, vs *VirtualService, labels map[string]string, ns st
 	for _, g := range gateways {
 		switch {
 		case g == "mesh" && c.Kind != ClientGateway:
-			return true
-		case g != "mesh" && c.Kind == ClientGateway && l.Gateway != nil && GatewayKey(g, vs.Namespace) == l.Gateway.Namespace+"/"+l.Gateway.Name:
 			return true
 		case g != "mesh" && c.Kind == ClientGateway:
 			for _, gs := range l.Servers {
