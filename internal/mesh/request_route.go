@@ -648,3 +648,49 @@ func lowerMatch(sm *istioapi.StringMatch) *istioapi.StringMatch {
 	}
 	return sm
 }
+
+// RouteClient is a set of proxies that follow a VirtualService's routes:
+// the gateway workloads of a Gateway it is bound to (Namespace "" when
+// they are not in the input: a proxy that sees what is exported to all),
+// or the sidecars of its own namespace (Gateway nil). Their namespace is
+// the client namespace for DestinationRule lookup.
+type RouteClient struct {
+	Namespace  string
+	Gateway    *Gateway
+	GatewayKey string
+}
+
+// Via describes the clients for messages.
+func (rc RouteClient) Via() string {
+	switch {
+	case rc.Gateway == nil:
+		return "sidecars in " + rc.Namespace
+	case rc.Namespace == "":
+		return "Gateway " + rc.GatewayKey
+	}
+	return fmt.Sprintf("Gateway %s (workload in %s)", rc.GatewayKey, rc.Namespace)
+}
+
+// RouteClients lists who follows vs's routes: per bound Gateway in the
+// input, the namespaces of the gateway workloads it selects; and the
+// VirtualService's namespace when it binds the mesh.
+func (m *Model) RouteClients(vs *VirtualService) []RouteClient {
+	var out []RouteClient
+	for _, ref := range vs.BoundGateways() {
+		g, key := m.GatewayByName(ref, vs.Namespace)
+		if g == nil {
+			continue
+		}
+		nss, _ := m.CredentialNamespaces(g)
+		if len(nss) == 0 {
+			out = append(out, RouteClient{Gateway: g, GatewayKey: key})
+		}
+		for _, ns := range nss {
+			out = append(out, RouteClient{Namespace: ns, Gateway: g, GatewayKey: key})
+		}
+	}
+	if vs.BindsMesh() {
+		out = append(out, RouteClient{Namespace: vs.Namespace})
+	}
+	return out
+}

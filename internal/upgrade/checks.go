@@ -68,24 +68,11 @@ func checkStartupProbe(c *Context) {
 }
 
 // clientNamespaces are the namespaces whose proxies follow a
-// VirtualService route: the gateways' workloads' for gateway routes ("" when
-// they are not in the input: a proxy that sees what is exported to all),
-// the VirtualService's own for mesh routes.
+// VirtualService route (the model's RouteClients), sorted, each once.
 func clientNamespaces(m *mesh.Model, vs *mesh.VirtualService) []string {
 	var out []string
-	for _, ref := range vs.BoundGateways() {
-		g, _ := m.GatewayByName(ref, vs.Namespace)
-		if g == nil {
-			continue
-		}
-		nss, _ := m.CredentialNamespaces(g)
-		if len(nss) == 0 {
-			nss = []string{""}
-		}
-		out = append(out, nss...)
-	}
-	if vs.BindsMesh() {
-		out = append(out, vs.Namespace)
+	for _, rc := range m.RouteClients(vs) {
+		out = append(out, rc.Namespace)
 	}
 	sort.Strings(out)
 	return uniq(out)

@@ -76,30 +76,8 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 	var order []string
 
 	for _, vs := range m.VirtualServices {
-		type context struct {
-			clientNS string
-			via      string
-			gw       *mesh.Gateway
-		}
-		var ctxs []context
-		for _, ref := range vs.BoundGateways() {
-			g, key := m.GatewayByName(ref, vs.Namespace)
-			if g == nil {
-				continue
-			}
-			nss, _ := m.CredentialNamespaces(g)
-			if len(nss) == 0 {
-				// Gateway workload not in the input: the rules a proxy in
-				// an unrelated namespace sees (exported to all).
-				ctxs = append(ctxs, context{"", "Gateway " + key, g})
-			}
-			for _, ns := range nss {
-				ctxs = append(ctxs, context{ns, fmt.Sprintf("Gateway %s (workload in %s)", key, ns), g})
-			}
-		}
-		if vs.BindsMesh() {
-			ctxs = append(ctxs, context{vs.Namespace, "sidecars in " + vs.Namespace, nil})
-		}
+		ctxs := m.RouteClients(vs)
+
 		for _, d := range m.Destinations(vs) {
 			if d.Protocol != "http" || d.Mirror || d.HTTP == nil {
 				continue
@@ -118,7 +96,7 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 				if a := d.HTTP.GetRewrite().GetAuthority(); a != "" {
 					authorities = []string{a}
 				} else {
-					authorities = routeAuthorities(vs, c.gw)
+					authorities = routeAuthorities(vs, c.Gateway)
 				}
 				var foreign []string
 				for _, a := range authorities {
@@ -132,7 +110,7 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 				if len(foreign) == 0 {
 					continue
 				}
-				drs := m.DestinationRuleFor(c.clientNS, d.Host)
+				drs := m.DestinationRuleFor(c.Namespace, d.Host)
 				ct := m.ClientTLSFor(drs, port, d.Destination.Subset)
 				tls := ct.Settings
 				if tls == nil || ct.Rule == nil || tls.Sni != "" ||
@@ -146,7 +124,7 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 					groups[key] = grp
 					order = append(order, key)
 				}
-				grp.routes = append(grp.routes, sniRoute{vs: vs, via: c.via, sni: foreign})
+				grp.routes = append(grp.routes, sniRoute{vs: vs, via: c.Via(), sni: foreign})
 			}
 		}
 	}
