@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -8,8 +9,12 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	istioext "istio.io/client-go/pkg/apis/extensions/v1alpha1"
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istionetalpha "istio.io/client-go/pkg/apis/networking/v1alpha3"
+	istionetbeta "istio.io/client-go/pkg/apis/networking/v1beta1"
 	istiosec "istio.io/client-go/pkg/apis/security/v1"
+	istiotel "istio.io/client-go/pkg/apis/telemetry/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -58,20 +63,34 @@ var kinds = map[GroupKind]kind{
 	// (class annotation, backend service name and port) decode the same.
 	{"extensions", "Ingress"}: typed[networkingv1.Ingress](false),
 
-	{"networking.istio.io", "VirtualService"}:      istio(func(o *istionet.VirtualService) protoreflect.Message { return o.Spec.ProtoReflect() }),
-	{"networking.istio.io", "DestinationRule"}:     istio(func(o *istionet.DestinationRule) protoreflect.Message { return o.Spec.ProtoReflect() }),
-	{"networking.istio.io", "Gateway"}:             istio(func(o *istionet.Gateway) protoreflect.Message { return o.Spec.ProtoReflect() }),
-	{"networking.istio.io", "ServiceEntry"}:        istio(func(o *istionet.ServiceEntry) protoreflect.Message { return o.Spec.ProtoReflect() }),
-	{"networking.istio.io", "Sidecar"}:             istio(func(o *istionet.Sidecar) protoreflect.Message { return o.Spec.ProtoReflect() }),
-	{"networking.istio.io", "WorkloadEntry"}:       istio(func(o *istionet.WorkloadEntry) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "VirtualService"}:  istio(func(o *istionet.VirtualService) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "DestinationRule"}: istio(func(o *istionet.DestinationRule) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "Gateway"}:         istio(func(o *istionet.Gateway) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "ServiceEntry"}:    istio(func(o *istionet.ServiceEntry) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "Sidecar"}:         istio(func(o *istionet.Sidecar) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "WorkloadEntry"}:   istio(func(o *istionet.WorkloadEntry) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	// EnvoyFilter and ProxyConfig have no v1 yet; v1alpha3/v1beta1 is all
+	// that is served.
+	{"networking.istio.io", "EnvoyFilter"}:         istio(func(o *istionetalpha.EnvoyFilter) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"networking.istio.io", "ProxyConfig"}:         istio(func(o *istionetbeta.ProxyConfig) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"telemetry.istio.io", "Telemetry"}:            istio(func(o *istiotel.Telemetry) protoreflect.Message { return o.Spec.ProtoReflect() }),
+	{"extensions.istio.io", "WasmPlugin"}:          istio(func(o *istioext.WasmPlugin) protoreflect.Message { return o.Spec.ProtoReflect() }),
 	{"security.istio.io", "PeerAuthentication"}:    istio(func(o *istiosec.PeerAuthentication) protoreflect.Message { return o.Spec.ProtoReflect() }),
 	{"security.istio.io", "AuthorizationPolicy"}:   istio(func(o *istiosec.AuthorizationPolicy) protoreflect.Message { return o.Spec.ProtoReflect() }),
 	{"security.istio.io", "RequestAuthentication"}: istio(func(o *istiosec.RequestAuthentication) protoreflect.Message { return o.Spec.ProtoReflect() }),
 
-	{"gateway.networking.k8s.io", "Gateway"}:      typed[gwv1.Gateway](false),
-	{"gateway.networking.k8s.io", "GatewayClass"}: typed[gwv1.GatewayClass](true),
-	{"gateway.networking.k8s.io", "HTTPRoute"}:    typed[gwv1.HTTPRoute](false),
-	{"gateway.networking.k8s.io", "GRPCRoute"}:    typed[gwv1.GRPCRoute](false),
+	{"gateway.networking.k8s.io", "Gateway"}:        typed[gwv1.Gateway](false),
+	{"gateway.networking.k8s.io", "GatewayClass"}:   typed[gwv1.GatewayClass](true),
+	{"gateway.networking.k8s.io", "HTTPRoute"}:      typed[gwv1.HTTPRoute](false),
+	{"gateway.networking.k8s.io", "GRPCRoute"}:      typed[gwv1.GRPCRoute](false),
+	{"gateway.networking.k8s.io", "TCPRoute"}:       typed[gwv1.TCPRoute](false),
+	{"gateway.networking.k8s.io", "TLSRoute"}:       typed[gwv1.TLSRoute](false),
+	{"gateway.networking.k8s.io", "ReferenceGrant"}: typed[gwv1.ReferenceGrant](false),
+
+	// Istio's injector and validator are webhooks: which namespaces and
+	// revisions they select decides whether pods get a proxy.
+	{"admissionregistration.k8s.io", "MutatingWebhookConfiguration"}:   typed[admissionv1.MutatingWebhookConfiguration](true),
+	{"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"}: typed[admissionv1.ValidatingWebhookConfiguration](true),
 
 	// GKE's BackendConfig has no Go module small enough to depend on for a
 	// few fields; BackendConfig below declares exactly what rules read.
