@@ -138,3 +138,14 @@ type BackendConfig struct {
 		} `json:"healthCheck,omitempty"`
 	} `json:"spec"`
 }
+
+// IstioSpec is the protobuf message of an Istio object's spec, for callers
+// that walk it by schema (deprecated fields, field options); nil for other
+// kinds and for objects that failed to decode.
+func IstioSpec(o *Object) protoreflect.Message {
+	k, ok := kinds[GroupKind{o.Group(), o.Kind}]
+	if !ok || k.spec == nil || o.Typed == nil {
+		return nil
+	}
+	return k.spec(o.Typed)
+}

@@ -14,4 +14,5 @@ var Rules = []*rules.Rule{
 	ConflictingVirtualServiceHosts,
 	RemovedAPI,
 	MeshConfigUnreadable,
+	DeprecatedField,
 }
