@@ -133,6 +133,29 @@ spec:
 	}
 }
 
+// Fields Istio removed (istio/api#1214, Istio 1.5) are named as such, with
+// their replacement, not taken for typos.
+func TestRemovedIstioField(t *testing.T) {
+	res, _ := Load([]string{"-"}, Options{Stdin: strings.NewReader(`apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: r
+spec:
+  hosts: [r]
+  http:
+  - appendHeaders: {x-a: b}
+    route:
+    - destination: {host: r}
+`)})
+	if len(res.Problems) != 1 {
+		t.Fatalf("want one unknown-field warning, got %+v", res.Problems)
+	}
+	p := res.Problems[0]
+	if p.Pos.Line != 8 || !strings.Contains(p.Message, "spec.http[0].appendHeaders") || !strings.Contains(p.Message, "write headers.request.add (removed in Istio 1.5)") || strings.Contains(p.Message, "did you mean") {
+		t.Errorf("got %+v", p)
+	}
+}
+
 func TestEmptyInputIsAnError(t *testing.T) {
 	if _, err := Load([]string{t.TempDir()}, Options{}); err == nil {
 		t.Fatal("a directory without manifests must be an error")

@@ -13,10 +13,28 @@ type unknownField struct {
 	path    string
 	line    int
 	suggest string // closest known field, if any is close
+	removed string // what replaced a field an older Istio API had, if it was one
+}
+
+// removedIstioFields are fields older Istio APIs had and later removed, by
+// the message that held them and the key as users wrote it: old tutorials
+// and charts still carry them, and "misspelled?" would mislead. istio/api
+// removed the HTTPRoute ones in Istio 1.5 (istio/api#1214), after a year
+// of deprecation in favour of headers.
+var removedIstioFields = map[string]string{
+	"istio.networking.v1alpha3.HTTPRoute.appendHeaders":         "headers.request.add (removed in Istio 1.5)",
+	"istio.networking.v1alpha3.HTTPRoute.appendRequestHeaders":  "headers.request.add (removed in Istio 1.5)",
+	"istio.networking.v1alpha3.HTTPRoute.removeRequestHeaders":  "headers.request.remove (removed in Istio 1.5)",
+	"istio.networking.v1alpha3.HTTPRoute.appendResponseHeaders": "headers.response.add (removed in Istio 1.5)",
+	"istio.networking.v1alpha3.HTTPRoute.removeResponseHeaders": "headers.response.remove (removed in Istio 1.5)",
+	"istio.networking.v1alpha3.HTTPRoute.websocketUpgrade":      "nothing: WebSocket upgrades are always allowed (removed in Istio 1.5)",
 }
 
 // hint is the message's advice: the suggestion, else otherwise.
 func (u unknownField) hint(otherwise string) string {
+	if u.removed != "" {
+		return "a field older Istio APIs had; write " + u.removed
+	}
 	if u.suggest != "" {
 		return "did you mean " + u.suggest + "?"
 	}
@@ -45,7 +63,7 @@ func unknownFields(n *yaml.Node, md protoreflect.MessageDescriptor, path string,
 		fd := protoField(fields, key)
 		p := path + "." + key
 		if fd == nil {
-			out = append(out, unknownField{path: p, line: n.Content[i].Line, suggest: closest(key, fields)})
+			out = append(out, unknownField{path: p, line: n.Content[i].Line, suggest: closest(key, fields), removed: removedIstioFields[string(md.FullName())+"."+key]})
 			continue
 		}
 		val := deref(n.Content[i+1])
