@@ -62,6 +62,13 @@ var kinds = map[GroupKind]kind{
 	// Old manifests still say extensions/v1beta1; the fields rules read
 	// (class annotation, backend service name and port) decode the same.
 	{"extensions", "Ingress"}: typed[networkingv1.Ingress](false),
+	// extensions/v1beta1 workloads (removed in Kubernetes 1.16) hold the
+	// same pod template as apps/v1; the API server defaulted their
+	// selector to the template's labels, and the model reads workloads
+	// by their template alone.
+	{"extensions", "Deployment"}: typed[appsv1.Deployment](false),
+	{"extensions", "DaemonSet"}:  typed[appsv1.DaemonSet](false),
+	{"extensions", "ReplicaSet"}: typed[appsv1.ReplicaSet](false),
 
 	{"networking.istio.io", "VirtualService"}:  istio(func(o *istionet.VirtualService) protoreflect.Message { return o.Spec.ProtoReflect() }),
 	{"networking.istio.io", "DestinationRule"}: istio(func(o *istionet.DestinationRule) protoreflect.Message { return o.Spec.ProtoReflect() }),

@@ -153,7 +153,8 @@ var knownGroups = map[string]string{
 // analyzes as their successor to it (extensions/v1beta1 Ingress is a
 // networking.k8s.io Ingress).
 var successorGroups = map[GroupKind]string{
-	{"extensions", "Ingress"}: "networking.k8s.io",
+	{"extensions", "Ingress"}:    "networking.k8s.io",
+	{"extensions", "Deployment"}: "apps", {"extensions", "DaemonSet"}: "apps", {"extensions", "ReplicaSet"}: "apps",
 }
 
 // ParseKind reads a kind as Has and rules' Needs write it: "Kind" (the

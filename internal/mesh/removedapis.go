@@ -57,9 +57,10 @@ func init() {
 			}
 			r := RemovedAPI{APIVersion: v, Kind: k, Project: "Kubernetes", Release: "1.16", Replacement: "apps/v1 " + k,
 				Change: "spec.selector is required and must match the pod template's labels", Source: k8sGuide + "#v1-16"}
-			if v != "extensions/v1beta1" {
-				r.AnalyzedAs = "apps/v1"
-			}
+			// The pod template is unchanged; the selector the old
+			// versions defaulted from the template's labels is not
+			// something the model reads.
+			r.AnalyzedAs = "apps/v1"
 			add(r)
 		}
 	}
