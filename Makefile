@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test race demo docs fmt vet lint fuzz bench gobench
+.PHONY: all build test race demo docs manifests release fmt vet lint fuzz bench gobench
 
 all: build test
 
@@ -26,6 +26,11 @@ demo:
 
 docs:
 	$(GO) run ./cmd/meshdoctor rules --markdown > docs/rules.md
+
+# deploy/manifests/meshdoctor.yaml from the Helm chart (a test checks it is
+# fresh).
+manifests:
+	$(GO) test ./deploy -run TestManifestsFresh -update
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
