@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test race demo docs fmt vet lint fuzz bench gobench
+.PHONY: all build test race demo docs manifests release krew fmt vet lint fuzz bench gobench
 
 all: build test
 
@@ -26,6 +26,22 @@ demo:
 
 docs:
 	$(GO) run ./cmd/meshdoctor rules --markdown > docs/rules.md
+
+# deploy/manifests/meshdoctor.yaml from the Helm chart (a test checks it is
+# fresh).
+manifests:
+	$(GO) test ./deploy -run TestManifestsFresh -update
+
+# Release archives for linux/darwin/windows x amd64/arm64 and their sha256
+# in dist/ (VERSION defaults to git describe --tags).
+release:
+	bash hack/release.sh
+
+# The krew plugin manifest from dist/checksums.txt (after make release, for
+# a tag whose archives are published).
+krew:
+	@mkdir -p deploy/krew
+	bash hack/krew-manifest.sh dist/checksums.txt > deploy/krew/meshdoctor.yaml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
