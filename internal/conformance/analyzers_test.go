@@ -221,6 +221,7 @@ func TestIstioAnalyzers(t *testing.T) {
 		exp.Istio = istioModule
 		exp.Cases = next
 		writeAnalyzerExpectations(t, exp)
+		writeConformanceDoc(t, exp)
 		for _, f := range fails {
 			t.Log("updated: " + f)
 		}
