@@ -14,6 +14,7 @@ var DestinationRuleHostNotFound = &rules.Rule{
 	Summary: "A DestinationRule's host matches no Service or ServiceEntry, so its policy never applies.",
 	Needs:   []string{"DestinationRule"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0174"},
 	Doc: rules.Doc{
 		Mechanism: "istiod applies a DestinationRule to the clusters it builds for the services whose host the rule's host matches. A short host (\"reviews\") is completed with the rule's namespace; a name with a dot (\"reviews.prod\") is taken literally and never matches reviews.prod.svc.cluster.local. A rule whose host matches no Service or ServiceEntry is accepted and does nothing. meshdoctor reports it only when the target namespace's Services (or the full Service name) are in the input; wildcard hosts are skipped.",
 		Symptom:   "The rule's TLS settings, load balancing, connection pool, outlier detection and subsets silently never apply: mTLS or TLS origination is not what the rule says, and routes to its subsets fail with 503 NC.",

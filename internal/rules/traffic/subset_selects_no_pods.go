@@ -20,6 +20,7 @@ var SubsetSelectsNoPods = &rules.Rule{
 	Needs:   []string{"DestinationRule"},
 	Reads:   []string{"VirtualService"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0173"},
 	Doc: rules.Doc{
 		Mechanism: "A subset is the Service's endpoints filtered by the subset's labels: istiod builds the Envoy cluster outbound|port|subset|host from the Service's pods that carry every label of the subset. When no pod does, the cluster exists but has no endpoints.",
 		Symptom:   "Requests routed to the subset fail with HTTP 503 and response flag UH (\"no healthy upstream\").",
