@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	secapi "istio.io/api/security/v1beta1"
 	istiosec "istio.io/client-go/pkg/apis/security/v1"
 
@@ -283,9 +285,9 @@ func (m *Model) Authorize(w *Workload, r AuthzRequest) AuthzDecision {
 	case len(d.Allow) == 0:
 		d.Outcome = AuthzNotDenied
 	case allowed == No && !unsure:
-		d.Outcome, d.Policy, d.Rule = AuthzNoAllowMatch, d.Allow[0], -1
+		d.Outcome, d.Policy, d.Rule = AuthzNoAllowMatch, closestAllow(d.Allow), -1
 		d.Path = []any{"spec", "rules"}
-		if len(d.Allow[0].Spec.GetRules()) == 0 {
+		if len(d.Policy.Spec.GetRules()) == 0 {
 			d.Path = []any{"spec"}
 		}
 	case allowed == Yes && !unsure:
@@ -294,6 +296,29 @@ func (m *Model) Authorize(w *Workload, r AuthzRequest) AuthzDecision {
 		d.Outcome = AuthzUnknown
 	}
 	return d
+}
+
+// closestAllow is the ALLOW policy a fix should extend: one that selects
+// the workload by labels and has rules, over namespace- and mesh-wide
+// ones and the rule-less deny-all (spec: {}).
+func closestAllow(ps []*AuthorizationPolicy) *AuthorizationPolicy {
+	best := ps[0]
+	score := func(p *AuthorizationPolicy) int {
+		n := 0
+		if len(p.Spec.GetSelector().GetMatchLabels()) > 0 {
+			n += 2
+		}
+		if len(p.Spec.GetRules()) > 0 {
+			n++
+		}
+		return n
+	}
+	for _, p := range ps[1:] {
+		if score(p) > score(best) {
+			best = p
+		}
+	}
+	return best
 }
 
 // HTTPOnlyFields lists the fields of rule that only an HTTP filter chain
@@ -543,4 +568,34 @@ func boolTri(b bool) Tri {
 		return Yes
 	}
 	return No
+}
+
+// CallAuthz is the RBAC answer for one call: the identity the server's
+// proxy sees and the decision.
+type CallAuthz struct {
+	Peer     Identity
+	Request  AuthzRequest
+	Decision AuthzDecision
+}
+
+// AuthorizeCall answers "does the RBAC filter of backend b let a call from
+// client c through", for a call to Service port sp of host (with an
+// optional DestinationRule subset): the peer identity the call carries
+// (PeerIdentity), the server's filter chain (HTTP for a port declared
+// HTTP, or sniffed when the call is HTTP; TCP otherwise, where Istio drops
+// HTTP-only conditions), then Authorize with what else is unknown. ok is
+// false when the server has no sidecar to enforce policies (ztunnel
+// enforces only L4 policies and waypoints are not modelled) or the
+// identity cannot be decided.
+func (m *Model) AuthorizeCall(c *Workload, b Backend, host string, sp *corev1.ServicePort, subset string, httpCall bool) (CallAuthz, bool) {
+	if b.Workload == nil || sp == nil || b.Dataplane != DataplaneSidecar || !b.Workload.InboundCaptured(int32(b.ContainerPort)) {
+		return CallAuthz{}, false
+	}
+	id, ok := m.PeerIdentity(c, b, host, uint32(sp.Port), subset)
+	if !ok {
+		return CallAuthz{}, false
+	}
+	proto := PortProtocol(sp)
+	r := AuthzRequest{Peer: id, Port: b.ContainerPort, HTTP: proto.IsHTTP() || (proto.Sniffed() && httpCall)}
+	return CallAuthz{Peer: id, Request: r, Decision: m.Authorize(b.Workload, r)}, true
 }
