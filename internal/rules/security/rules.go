@@ -16,4 +16,5 @@ var Rules = []*rules.Rule{
 	GatewayCertificateInvalid,
 	AuthzDeniesGatewayTraffic,
 	AuthzDeniesPlaintextCaller,
+	AuthzHTTPFieldsOnTCP,
 }
