@@ -17,4 +17,5 @@ var Rules = []*rules.Rule{
 	AuthzDeniesGatewayTraffic,
 	AuthzDeniesPlaintextCaller,
 	AuthzHTTPFieldsOnTCP,
+	PeerAuthenticationPortIsServicePort,
 }
