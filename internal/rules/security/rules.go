@@ -18,4 +18,5 @@ var Rules = []*rules.Rule{
 	AuthzDeniesPlaintextCaller,
 	AuthzHTTPFieldsOnTCP,
 	PeerAuthenticationPortIsServicePort,
+	PolicySelectorIsHostname,
 }
