@@ -178,3 +178,33 @@ func TestPeerIdentity(t *testing.T) {
 		t.Errorf("principal: got %q", id.Principal())
 	}
 }
+
+// Auto SNI and rewrite.authority: Envoy before 1.32 (Istio before 1.24)
+// reads the Host the client sent (envoyproxy/envoy#35330), 1.32 on the
+// rewritten one (envoyproxy/envoy#35566); the client proxy's image wins
+// over the control plane's version.
+func TestSNIAuthority(t *testing.T) {
+	v123, _ := ParseVersion("1.23.2")
+	v124, _ := ParseVersion("1.24.0")
+	gw := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: gw, namespace: istio-system}\nspec:\n  selector: {matchLabels: {istio: ingressgateway}}\n  template:\n    metadata: {labels: {istio: ingressgateway}}\n    spec:\n      containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.22.2, args: [proxy, router]}]\n"
+	for _, tc := range []struct {
+		version   Version
+		client    bool
+		rewritten string
+		want      string
+	}{
+		{v123, false, "dest.svc", "orig.example"},
+		{v124, false, "dest.svc", "dest.svc"},
+		{v124, false, "", "orig.example"},
+		{v124, true, "dest.svc", "orig.example"}, // the 1.22 gateway proxy decides
+	} {
+		m := buildYAML(t, Options{IstioVersion: &tc.version}, gw)
+		var c *Workload
+		if tc.client {
+			c = workload(t, m, "istio-system", "gw")
+		}
+		if got, _ := m.SNIAuthority(c, "orig.example", tc.rewritten); got != tc.want {
+			t.Errorf("version %s client %v rewritten %q: got %q, want %q", tc.version, tc.client, tc.rewritten, got, tc.want)
+		}
+	}
+}
