@@ -599,3 +599,71 @@ func (m *Model) AuthorizeCall(c *Workload, b Backend, host string, sp *corev1.Se
 	r := AuthzRequest{Peer: id, Port: b.ContainerPort, HTTP: proto.IsHTTP() || (proto.Sniffed() && httpCall)}
 	return CallAuthz{Peer: id, Request: r, Decision: m.Authorize(b.Workload, r)}, true
 }
+
+// SourceIdentity is a caller identity an ALLOW rule's source names
+// exactly: a principal (ServiceAccount known) or a namespace (any
+// ServiceAccount of it).
+type SourceIdentity struct {
+	Identity Identity
+	// AnyServiceAccount is set for a namespace source.
+	AnyServiceAccount bool
+	// Path is the YAML path of the value below the rule.
+	Path []any
+}
+
+// ExactSources lists the identities a rule's from.source entries name
+// exactly and alone (a source with only principals, or only namespaces,
+// without wildcards): the callers the rule is written for.
+func ExactSources(rule *secapi.Rule) []SourceIdentity {
+	var out []SourceIdentity
+	for i, f := range rule.GetFrom() {
+		s := f.GetSource()
+		onlyPrincipals := len(s.GetPrincipals()) > 0 && len(s.GetNamespaces())+len(s.GetNotNamespaces())+len(s.GetNotPrincipals())+len(s.GetServiceAccounts())+len(s.GetNotServiceAccounts())+len(s.GetIpBlocks())+len(s.GetNotIpBlocks())+len(s.GetRemoteIpBlocks())+len(s.GetNotRemoteIpBlocks())+len(s.GetRequestPrincipals())+len(s.GetNotRequestPrincipals())+len(s.GetTrustDomains())+len(s.GetNotTrustDomains()) == 0
+		onlyNamespaces := len(s.GetNamespaces()) > 0 && len(s.GetPrincipals())+len(s.GetNotNamespaces())+len(s.GetNotPrincipals())+len(s.GetServiceAccounts())+len(s.GetNotServiceAccounts())+len(s.GetIpBlocks())+len(s.GetNotIpBlocks())+len(s.GetRemoteIpBlocks())+len(s.GetNotRemoteIpBlocks())+len(s.GetRequestPrincipals())+len(s.GetNotRequestPrincipals())+len(s.GetTrustDomains())+len(s.GetNotTrustDomains()) == 0
+		switch {
+		case onlyPrincipals:
+			for j, p := range s.GetPrincipals() {
+				td, ns, sa, ok := principalParts(strings.TrimPrefix(p, "spiffe://"))
+				if ok && td == localTrustDomain && !strings.Contains(p, "*") {
+					out = append(out, SourceIdentity{Identity: Identity{MTLS: true, Namespace: ns, ServiceAccount: sa}, Path: []any{"from", i, "source", "principals", j}})
+				}
+			}
+		case onlyNamespaces:
+			for j, ns := range s.GetNamespaces() {
+				if !strings.Contains(ns, "*") {
+					out = append(out, SourceIdentity{Identity: Identity{MTLS: true, Namespace: ns}, AnyServiceAccount: true, Path: []any{"from", i, "source", "namespaces", j}})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// AlwaysDenies reports whether a DENY (or CUSTOM-free) rule matches every
+// request from src, whatever its path, method, headers and port: the
+// caller can never be allowed at a workload the DENY policy applies to.
+// For a namespace source the rule must not look at principals or
+// ServiceAccounts, which differ between the namespace's callers.
+func AlwaysDenies(rule *secapi.Rule, src SourceIdentity) bool {
+	if src.AnyServiceAccount {
+		for _, f := range rule.GetFrom() {
+			s := f.GetSource()
+			if len(s.GetPrincipals())+len(s.GetNotPrincipals())+len(s.GetServiceAccounts())+len(s.GetNotServiceAccounts()) > 0 {
+				return false
+			}
+		}
+		for _, c := range rule.GetWhen() {
+			if c.GetKey() == "source.principal" || c.GetKey() == "source.serviceAccount" {
+				return false
+			}
+		}
+	}
+	// Unknown request attributes make anything that reads them Maybe: a
+	// Yes holds for every request. Both filter chains must deny.
+	for _, http := range []bool{true, false} {
+		if matchRule(rule, AuthzRequest{Peer: src.Identity, HTTP: http}, secapi.AuthorizationPolicy_DENY) != Yes {
+			return false
+		}
+	}
+	return true
+}

@@ -3,6 +3,8 @@ package mesh
 import (
 	"fmt"
 	"testing"
+
+	secapi "istio.io/api/security/v1beta1"
 )
 
 // policy is an AuthorizationPolicy in ns with the given spec (block YAML
@@ -205,6 +207,45 @@ func TestSNIAuthority(t *testing.T) {
 		}
 		if got, _ := m.SNIAuthority(c, "orig.example", tc.rewritten); got != tc.want {
 			t.Errorf("version %s client %v rewritten %q: got %q, want %q", tc.version, tc.client, tc.rewritten, got, tc.want)
+		}
+	}
+}
+
+// DENY before ALLOW: a DENY rule shadows an ALLOW source only when it
+// matches every request from it; for a namespace source, a DENY that
+// looks at ServiceAccounts (notPrincipals included) matches only some.
+func TestAlwaysDenies(t *testing.T) {
+	m := buildYAML(t, Options{},
+		policy("allow", "shop", "  rules: [{from: [{source: {namespaces: [legacy]}}, {source: {principals: [cluster.local/ns/ops/sa/admin, \"cluster.local/ns/ops/*\"]}}]}]\n"),
+		policy("ns", "shop", "  action: DENY\n  rules: [{from: [{source: {namespaces: [legacy, ops]}}]}]\n"),
+		policy("notp", "shop", "  action: DENY\n  rules: [{from: [{source: {notPrincipals: [cluster.local/ns/legacy/sa/good]}}]}]\n"),
+		policy("path", "shop", "  action: DENY\n  rules: [{from: [{source: {namespaces: [legacy]}}], to: [{operation: {paths: [/admin]}}]}]\n"),
+	)
+	rule := func(name string) *secapi.Rule {
+		for _, p := range m.AuthorizationPolicies() {
+			if p.Name == name {
+				return p.Spec.GetRules()[0]
+			}
+		}
+		t.Fatalf("no policy %s", name)
+		return nil
+	}
+	srcs := ExactSources(rule("allow"))
+	if len(srcs) != 2 || !srcs[0].AnyServiceAccount || srcs[1].Identity.ServiceAccount != "admin" {
+		t.Fatalf("ExactSources: got %+v, want namespace legacy and principal ops/admin (wildcards skipped)", srcs)
+	}
+	for _, tc := range []struct {
+		deny string
+		src  int
+		want bool
+	}{
+		{"ns", 0, true}, {"ns", 1, true},
+		{"notp", 0, false}, // some ServiceAccounts of legacy are not denied
+		{"notp", 1, true},  // ops/admin is not legacy/good
+		{"path", 0, false}, // only /admin is denied
+	} {
+		if got := AlwaysDenies(rule(tc.deny), srcs[tc.src]); got != tc.want {
+			t.Errorf("%s denies source %d: got %v, want %v", tc.deny, tc.src, got, tc.want)
 		}
 	}
 }

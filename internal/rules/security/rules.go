@@ -19,4 +19,5 @@ var Rules = []*rules.Rule{
 	AuthzHTTPFieldsOnTCP,
 	PeerAuthenticationPortIsServicePort,
 	PolicySelectorIsHostname,
+	AuthzAllowShadowedByDeny,
 }
