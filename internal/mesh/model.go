@@ -97,6 +97,8 @@ type Model struct {
 	sidecarsByNS        map[string][]*Sidecar
 	workloadByKey       map[string]*Workload // namespace/Kind/name
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
+	authz               *authzIndex          // AuthorizationPolicies (authz.go)
+	workloadEntriesByNS map[string][]*WorkloadEntry
 }
 
 // GroupKind is a kind with its API group ("" for the core group).
@@ -468,6 +470,8 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 	}
 	m.Mesh = m.readMeshConfig(opts.MeshConfig, opts.MeshConfigSource)
 	m.Istio = m.readIstio(opts)
+	m.indexAuthz()
+	m.indexWorkloadEntries()
 	m.precompute()
 	return m
 }

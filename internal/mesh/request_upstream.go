@@ -535,6 +535,9 @@ func (m *Model) endpoints(u *Upstream, c Client, r Request, envoy, bypass bool) 
 			}
 		}
 	}
+	if !bypass {
+		m.rbacAtServer(u, c, r, envoy)
+	}
 }
 
 func serverSide(k TLSConflict, b Backend) string {

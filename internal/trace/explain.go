@@ -23,6 +23,7 @@ var ruleFor = map[mesh.Reason]string{
 	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
 	mesh.ReasonServerFirstSniffed:  "server-first-protocol-sniffed",
 	mesh.ReasonGatewayNoCredential: "gateway-credential-not-found",
+	mesh.ReasonRBACDenied:          "authz-denies-gateway-traffic",
 }
 
 // fixFor is trace's own fix when no finding on the deciding object has
@@ -44,6 +45,7 @@ var fixFor = map[mesh.Reason]string{
 	mesh.ReasonNoEndpoints:        "make the subset's labels (or the Service's selector) match the labels the pods carry",
 	mesh.ReasonServerStrict:       "make the client's TLS match what the server accepts: tls.mode ISTIO_MUTUAL (or no tls block, for auto mTLS) toward a STRICT server, plaintext (DISABLE) toward a server whose PeerAuthentication is DISABLE; or relax the server's PeerAuthentication for the port to PERMISSIVE",
 	mesh.ReasonServerNoSidecar:    "inject the sidecar into the destination workload, or send it plaintext (tls.mode DISABLE in the DestinationRule for its host)",
+	mesh.ReasonRBACDenied:         "let the caller's identity in: add its principal (cluster.local/ns/NS/sa/SA; for traffic through a gateway, the gateway's) or namespace to a rule of the server's ALLOW AuthorizationPolicy, or narrow the DENY rule that matches; a caller without a sidecar has no identity at all",
 	mesh.ReasonSidecarNotImported: "add the host to the Sidecar resource's egress hosts (NAMESPACE/HOST, e.g. bank/ledger.bank.svc.cluster.local or bank/*)",
 }
 
@@ -77,6 +79,16 @@ func (t *tracer) explain(d mesh.Decision, related ...mesh.Decision) {
 		// A client without a sidecar: the rule reports the client.
 		rule = "non-mesh-client-strict-mtls"
 		related = append([]mesh.Decision{{Object: t.client.Workload.Object}}, related...)
+	}
+	if d.Reason == mesh.ReasonRBACDenied && t.client.Kind != mesh.ClientGateway {
+		// A caller without an identity: the rule reports the caller's
+		// reference to the service; a meshed caller whose identity is
+		// merely not allowed has no rule (the policy may intend it).
+		rule = ""
+		if t.client.Workload != nil && t.client.Kind == mesh.ClientNonMesh {
+			rule = "authz-denies-plaintext-caller"
+			related = append([]mesh.Decision{{Object: t.client.Workload.Object}}, related...)
+		}
 	}
 	if d.Reason == mesh.ReasonHTTP10Rejected {
 		// nginx-upstream-http10 explains HTTP/1.0 only when nginx in the

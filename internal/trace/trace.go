@@ -403,9 +403,9 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 	if rt.VirtualService != nil {
 		vsNS = rt.VirtualService.Namespace
 		if rt.Kind == "http" && rt.Index >= 0 && rt.Index < len(rt.VirtualService.Spec.Http) {
-			if a := rt.VirtualService.Spec.Http[rt.Index].GetRewrite().GetAuthority(); a != "" {
-				authority = a
-			}
+			// The SNI auto SNI sends: the rewritten Host only from
+			// Envoy 1.32 (the model decides by the client's version).
+			authority, _ = m.SNIAuthority(c.Workload, authority, rt.VirtualService.Spec.Http[rt.Index].GetRewrite().GetAuthority())
 		}
 	}
 	// Follow the heaviest destination; the others are summarised.

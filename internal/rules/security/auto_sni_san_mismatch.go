@@ -33,7 +33,7 @@ var AutoSNISANMismatch = &rules.Rule{
 	Reads:   []string{"VirtualService", "Gateway"},
 	Since:   "0.1.0",
 	Doc: rules.Doc{
-		Mechanism: "From Istio 1.21, ENABLE_AUTO_SNI and VERIFY_CERTIFICATE_AT_CLIENT default to true (1.24 removed the VERIFY_CERTIFICATE_AT_CLIENT opt-out, 1.26 the ENABLE_AUTO_SNI one). For a DestinationRule with tls.mode SIMPLE or MUTUAL and no sni, Envoy sets the upstream SNI from the request's Host/:authority header (auto_sni); when the rule also has no subjectAltNames (and no insecureSkipVerify) it checks the server certificate's SAN against that SNI (auto_san_validation). A VirtualService that routes host A to destination B keeps Host: A, so the proxy connecting to B sends SNI A and demands a certificate for A. Before 1.21 no SNI was sent and only the CA chain was checked, so the same configuration used to work.",
+		Mechanism: "From Istio 1.21, ENABLE_AUTO_SNI and VERIFY_CERTIFICATE_AT_CLIENT default to true (1.24 removed the VERIFY_CERTIFICATE_AT_CLIENT opt-out, 1.26 the ENABLE_AUTO_SNI one). For a DestinationRule with tls.mode SIMPLE or MUTUAL and no sni, Envoy sets the upstream SNI from the request's Host/:authority header (auto_sni); when the rule also has no subjectAltNames (and no insecureSkipVerify) it checks the server certificate's SAN against that SNI (auto_san_validation). A VirtualService that routes host A to destination B keeps Host: A, so the proxy connecting to B sends SNI A and demands a certificate for A. Before 1.21 no SNI was sent and only the CA chain was checked, so the same configuration used to work. A route's rewrite.authority changes the SNI only from Istio 1.24 (Envoy 1.32); before, auto SNI reads the Host the client sent even when the route rewrites it.",
 		Symptom:   "After upgrading to Istio 1.21+, requests on the route fail with HTTP 503 and response flag UF (upstream connect failure); the proxy logs `TLS error: ... CERTIFICATE_VERIFY_FAILED` (upstream_reset_before_response_started{connection_failure,TLS_error:...CERTIFICATE_VERIFY_FAILED}).",
 		Fix:       "Set sni (and subjectAltNames) in the DestinationRule's tls to the name the upstream certificate carries; or, on Istio before 1.26, set ENABLE_AUTO_SNI=false in istiod's environment (or install with compatibilityVersion 1.20 on 1.21–1.23).",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: mdm\n  namespace: mdm\nspec:\n  hosts: [qa-pod1-mdm.upgrade.infaqa.com]\n  gateways: [istio-system/public]\n  http:\n  - route:\n    - destination:\n        host: datastore-service.mdm.svc.cluster.local\n        port: {number: 8443}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: datastore\n  namespace: mdm\nspec:\n  host: datastore-service.mdm.svc.cluster.local\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      caCertificates: /etc/certs/ca.pem\n",
@@ -45,6 +45,8 @@ var AutoSNISANMismatch = &rules.Rule{
 			"https://istio.io/latest/docs/reference/config/networking/destination-rule/#ClientTLSSettings",
 			"https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto#config-core-v3-upstreamhttpprotocoloptions",
 			"https://tetrate.io/blog/istio-gateway-upgrade-challenges-how-we-solved-tls-issues-and-ensured-seamless-service-delivery",
+			"https://github.com/istio/istio/issues/50126",
+			"https://github.com/envoyproxy/envoy/issues/35330",
 		},
 	},
 	Run: runAutoSNISANMismatch,
@@ -92,11 +94,13 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 				}
 			}
 			for _, c := range ctxs {
-				var authorities []string
-				if a := d.HTTP.GetRewrite().GetAuthority(); a != "" {
-					authorities = []string{a}
-				} else {
-					authorities = routeAuthorities(vs, c.Gateway)
+				authorities := routeAuthorities(vs, c.Gateway)
+				// A rewritten Host becomes the SNI only from Envoy 1.32
+				// (the model decides by the proxy's version).
+				if rw := d.HTTP.GetRewrite().GetAuthority(); rw != "" {
+					if a, _ := m.SNIAuthority(routeClientProxy(m, c), "", rw); a == rw {
+						authorities = []string{rw}
+					}
 				}
 				var foreign []string
 				for _, a := range authorities {
@@ -302,4 +306,19 @@ func sniUnique(in []string) []string {
 		}
 	}
 	return out
+}
+
+// routeClientProxy is a gateway proxy of the input that follows the
+// route (its Envoy decides auto SNI details), nil for sidecars or when
+// none is in the input.
+func routeClientProxy(m *mesh.Model, c mesh.RouteClient) *mesh.Workload {
+	if c.Gateway == nil {
+		return nil
+	}
+	for _, w := range m.GatewayPods(c.Gateway).Gateways {
+		if c.Namespace == "" || w.Namespace == c.Namespace {
+			return w
+		}
+	}
+	return nil
 }

@@ -14,4 +14,10 @@ var Rules = []*rules.Rule{
 	IstioInitBlockedByPodSecurity,
 	GatewayCredentialNotFound,
 	GatewayCertificateInvalid,
+	AuthzDeniesGatewayTraffic,
+	AuthzDeniesPlaintextCaller,
+	AuthzHTTPFieldsOnTCP,
+	PeerAuthenticationPortIsServicePort,
+	PolicySelectorIsHostname,
+	AuthzAllowShadowedByDeny,
 }

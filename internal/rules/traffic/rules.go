@@ -8,4 +8,5 @@ var Rules = []*rules.Rule{
 	UnnamedPortL7Rules,
 	SubsetSelectsNoPods,
 	PodsNotReadyBehindRoute,
+	ServiceEntrySubsetSelectsNoEndpoints,
 }
