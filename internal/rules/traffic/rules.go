@@ -8,4 +8,6 @@ var Rules = []*rules.Rule{
 	UnnamedPortL7Rules,
 	SubsetSelectsNoPods,
 	PodsNotReadyBehindRoute,
+	VirtualServiceRuleUnreachable,
+	VirtualServiceMatchIneffective,
 }
