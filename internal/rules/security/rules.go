@@ -14,4 +14,5 @@ var Rules = []*rules.Rule{
 	IstioInitBlockedByPodSecurity,
 	GatewayCredentialNotFound,
 	GatewayCertificateInvalid,
+	UpstreamCertificateNotVerified,
 }
