@@ -10,4 +10,5 @@ var Rules = []*rules.Rule{
 	PodsNotReadyBehindRoute,
 	VirtualServiceRuleUnreachable,
 	VirtualServiceMatchIneffective,
+	EnvoyFilterOperationIgnored,
 }
