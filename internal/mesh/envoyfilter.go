@@ -149,6 +149,24 @@ func (m *Model) EnvoyFilterBefore(a, b *EnvoyFilter) bool {
 	return a.Name+"."+a.Namespace < b.Name+"."+b.Namespace
 }
 
+// EnvoyFilterOrder says whether istiod applies a before b and what decides
+// it: "priority", "root namespace", "creation time", or "" when only
+// creation times would and the input carries none (files): the order in
+// the cluster is then not known.
+func (m *Model) EnvoyFilterOrder(a, b *EnvoyFilter) (aFirst bool, by string) {
+	aFirst = m.EnvoyFilterBefore(a, b)
+	root := m.Mesh.RootNamespace
+	switch {
+	case a.Spec.GetPriority() != b.Spec.GetPriority():
+		return aFirst, "priority"
+	case a.Namespace != b.Namespace && (a.Namespace == root || b.Namespace == root):
+		return aFirst, "root namespace"
+	case !creationTime(a.Object).IsZero() && !creationTime(b.Object).IsZero():
+		return aFirst, "creation time"
+	}
+	return aFirst, ""
+}
+
 // EnvoyFiltersMeet reports whether two EnvoyFilters can apply to the same
 // proxy: they are in the same namespace or one is in the root namespace
 // (selectors are not compared: they may overlap).

@@ -11,4 +11,5 @@ var Rules = []*rules.Rule{
 	VirtualServiceRuleUnreachable,
 	VirtualServiceMatchIneffective,
 	EnvoyFilterOperationIgnored,
+	EnvoyFilterPatchOrder,
 }
