@@ -12,4 +12,5 @@ var Rules = []*rules.Rule{
 	VirtualServiceMatchIneffective,
 	EnvoyFilterOperationIgnored,
 	EnvoyFilterPatchOrder,
+	ServiceEntryTCPWithoutAddress,
 }
