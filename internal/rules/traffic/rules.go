@@ -13,4 +13,5 @@ var Rules = []*rules.Rule{
 	EnvoyFilterOperationIgnored,
 	EnvoyFilterPatchOrder,
 	ServiceEntryTCPWithoutAddress,
+	ExternalNamePortCatchesAll,
 }
