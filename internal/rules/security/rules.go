@@ -15,4 +15,5 @@ var Rules = []*rules.Rule{
 	GatewayCredentialNotFound,
 	GatewayCertificateInvalid,
 	UpstreamCertificateNotVerified,
+	JWTClaimRouteWithoutAuthn,
 }
