@@ -54,10 +54,18 @@ var filterOperations = []istioapi.EnvoyFilter_Patch_Operation{
 }
 
 // PatchApplied reports whether istiod applies operation op to applyTo
-// objects, and if not, the operations it does apply there. Unknown
+// objects, and if not, the operations it does apply there. INSERT_* on
+// objects other than filters and routes is taken as ADD (istio.io/istio
+// pilot/pkg/model/envoyfilter.go convertToEnvoyFilterWrapper). Unknown
 // applyTo values (a schema newer than meshdoctor's) count as applied.
 func PatchApplied(applyTo istioapi.EnvoyFilter_ApplyTo, op istioapi.EnvoyFilter_Patch_Operation) (bool, []string) {
 	ops, known := patchOperations[applyTo]
+	switch op {
+	case istioapi.EnvoyFilter_Patch_INSERT_BEFORE, istioapi.EnvoyFilter_Patch_INSERT_AFTER, istioapi.EnvoyFilter_Patch_INSERT_FIRST:
+		if !slices.Contains(ops, op) {
+			op = istioapi.EnvoyFilter_Patch_ADD
+		}
+	}
 	if !known || op == istioapi.EnvoyFilter_Patch_INVALID || slices.Contains(ops, op) {
 		return true, nil
 	}
