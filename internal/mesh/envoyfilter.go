@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -309,4 +310,73 @@ func (p FilterPatch) ProxyVersionMatch() string {
 		return ""
 	}
 	return strings.TrimSpace(cps[p.Index].GetMatch().GetProxy().GetProxyVersion())
+}
+
+// ProxyVersionSelection is which proxy versions of the install an
+// EnvoyFilter patch's match.proxy.proxyVersion regex selects. Proxies
+// report their Istio version (1.24.2); istiod matches the regex anywhere
+// in it (istio.io/istio pilot/pkg/model/envoyfilter.go proxyMatch).
+type ProxyVersionSelection struct {
+	// Known is false when the input does not say which version runs
+	// (the assumed version is no basis for a finding), Invalid when the
+	// regex does not compile (validation rejects it).
+	Known, Invalid bool
+	// Versions are the proxy versions the install runs: istiod's (which
+	// injected proxies follow) and explicit proxy image tags; Matched
+	// those the regex selects.
+	Versions, Matched []string
+	// Before and BeforeMatched are the same before a simulated upgrade
+	// (--upgrade-to); empty otherwise.
+	Before, BeforeMatched []string
+	// Source says where the versions come from.
+	Source string
+}
+
+// ProxyVersionSelection evaluates a proxyVersion regex against the proxy
+// versions of the input.
+func (m *Model) ProxyVersionSelection(regex string) ProxyVersionSelection {
+	s := ProxyVersionSelection{Known: m.Istio.VersionKnown, Source: m.Istio.VersionSource}
+	re, err := regexp.Compile(regex)
+	if err != nil {
+		s.Invalid = true
+		return s
+	}
+	add := func(list []string, v Version) []string {
+		if str := v.String(); !slices.Contains(list, str) {
+			return append(list, str)
+		}
+		return list
+	}
+	s.Versions = add(s.Versions, m.Istio.Version)
+	upgraded := false
+	for _, cp := range m.Istio.ControlPlanes {
+		s.Versions = add(s.Versions, cp.Version)
+		if cp.UpgradedFrom != nil {
+			upgraded = true
+			s.Before = add(s.Before, *cp.UpgradedFrom)
+		}
+	}
+	if !upgraded {
+		// Gateways and pods pinning a proxy image keep their version.
+		for _, w := range m.Workloads {
+			for _, c := range w.PodSpec.Containers {
+				if strings.Contains(c.Image, "proxyv2") {
+					if v, ok := ParseVersion(ImageTag(c.Image)); ok {
+						s.Versions = add(s.Versions, v)
+					}
+				}
+			}
+		}
+	}
+	for _, v := range s.Versions {
+		if re.MatchString(v) {
+			s.Matched = append(s.Matched, v)
+		}
+	}
+	for _, v := range s.Before {
+		if re.MatchString(v) {
+			s.BeforeMatched = append(s.BeforeMatched, v)
+		}
+	}
+	return s
 }

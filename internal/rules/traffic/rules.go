@@ -14,4 +14,5 @@ var Rules = []*rules.Rule{
 	EnvoyFilterPatchOrder,
 	ServiceEntryTCPWithoutAddress,
 	ExternalNamePortCatchesAll,
+	EnvoyFilterProxyVersionUnmatched,
 }
