@@ -96,9 +96,10 @@ type FilterPatch struct {
 	Index   int // in spec.configPatches
 	ApplyTo istioapi.EnvoyFilter_ApplyTo
 	Op      istioapi.EnvoyFilter_Patch_Operation
-	// Anchor is the filter the patch matches (canonical name; "" when it
-	// matches none), AnchorPath its YAML path. Adds is the filter the
-	// patch puts in (patch.value.name, canonical; "" for none).
+	// Anchor is the filter name the patch matches ("" when it matches
+	// none), AnchorPath its YAML path. Adds is the filter the patch puts
+	// in (patch.value.name; "" for none). Names compare exactly: istiod
+	// no longer translates deprecated names (1.19).
 	Anchor     string
 	AnchorPath []any
 	Adds       string
@@ -118,20 +119,20 @@ func FilterPatches(f *EnvoyFilter) []FilterPatch {
 		switch at {
 		case istioapi.EnvoyFilter_HTTP_FILTER:
 			if n := l.GetFilterChain().GetFilter().GetSubFilter().GetName(); n != "" {
-				fp.Anchor, fp.AnchorPath = CanonicalFilterName(n), append(base, "filterChain", "filter", "subFilter", "name")
+				fp.Anchor, fp.AnchorPath = n, append(base, "filterChain", "filter", "subFilter", "name")
 			}
 		case istioapi.EnvoyFilter_NETWORK_FILTER:
 			if n := l.GetFilterChain().GetFilter().GetName(); n != "" {
-				fp.Anchor, fp.AnchorPath = CanonicalFilterName(n), append(base, "filterChain", "filter", "name")
+				fp.Anchor, fp.AnchorPath = n, append(base, "filterChain", "filter", "name")
 			}
 		case istioapi.EnvoyFilter_LISTENER_FILTER:
 			if n := l.GetListenerFilter(); n != "" {
-				fp.Anchor, fp.AnchorPath = CanonicalFilterName(n), append(base, "listenerFilter")
+				fp.Anchor, fp.AnchorPath = n, append(base, "listenerFilter")
 			}
 		}
 		if fp.Op != istioapi.EnvoyFilter_Patch_REMOVE && fp.Op != istioapi.EnvoyFilter_Patch_MERGE && fp.Op != istioapi.EnvoyFilter_Patch_MERGE_AND_REPLACE_LIST {
 			if v := cp.GetPatch().GetValue().GetFields()["name"]; v != nil {
-				fp.Adds = CanonicalFilterName(v.GetStringValue())
+				fp.Adds = v.GetStringValue()
 			}
 		}
 		out = append(out, fp)
@@ -184,26 +185,18 @@ func (m *Model) EnvoyFiltersMeet(a, b *EnvoyFilter) bool {
 	return a.Namespace == b.Namespace || a.Namespace == root || b.Namespace == root
 }
 
-// CanonicalFilterName maps a deprecated Envoy filter name
-// (envoy.http_connection_manager) to the canonical one Istio generates
-// (envoy.filters.network.http_connection_manager); other names are
-// returned as they are.
-func CanonicalFilterName(name string) string {
-	if c, ok := deprecatedFilterNames[name]; ok {
-		return c
-	}
-	return name
-}
-
 // DeprecatedFilterName reports the canonical name for a deprecated one.
 func DeprecatedFilterName(name string) (canonical string, deprecated bool) {
 	c, ok := deprecatedFilterNames[name]
 	return c, ok
 }
 
-// deprecatedFilterNames are Envoy's pre-1.14 filter names, which istiod
-// still translates in EnvoyFilter matches and warns about (istio.io/istio
-// pkg/config/xds/deprecated.go).
+// deprecatedFilterNames are Envoy's pre-1.14 filter names with their
+// canonical successors. Istio generates only the canonical names and,
+// from 1.19, matches EnvoyFilters against them exactly: a match on a
+// deprecated name finds nothing (its validation still warns about them,
+// istio.io/istio pkg/config/xds/deprecated.go).
+// https://istio.io/latest/news/releases/1.19.x/announcing-1.19/upgrade-notes/
 var deprecatedFilterNames = map[string]string{
 	"envoy.buffer":                  "envoy.filters.http.buffer",
 	"envoy.cors":                    "envoy.filters.http.cors",
@@ -277,12 +270,12 @@ var istioGeneratedFilters = map[string]bool{
 }
 
 // IstioGeneratedFilter reports whether istiod generates a filter of this
-// name (deprecated names included).
+// name.
 func IstioGeneratedFilter(name string) bool {
-	return istioGeneratedFilters[CanonicalFilterName(name)]
+	return istioGeneratedFilters[name]
 }
 
-// FilterAdders indexes, by canonical filter name, the patches of the given
+// FilterAdders indexes, by filter name, the patches of the given
 // EnvoyFilters that put a filter in (ADD, INSERT_*, REPLACE with a named
 // value).
 func FilterAdders(efs []*EnvoyFilter) map[string][]FilterPatch {
@@ -379,4 +372,117 @@ func (m *Model) ProxyVersionSelection(regex string) ProxyVersionSelection {
 		}
 	}
 	return s
+}
+
+// LegacyEnvoyUse is a part of an EnvoyFilter patch written for an Envoy
+// API that current Istio no longer accepts.
+type LegacyEnvoyUse struct {
+	Path []any // YAML path in the EnvoyFilter
+	// Kind: "deprecated-name" (a match on a pre-1.14 filter name),
+	// "no-typed-config" (a filter given by name alone), "xds-v2" (a v2
+	// type URL).
+	Kind  string
+	Value string // the name or type URL
+	// Canonical is the current name for a deprecated one.
+	Canonical string
+	// Since is the Istio release that stopped accepting it (zero: long
+	// before the releases meshdoctor models).
+	Since Version
+}
+
+// LegacyEnvoyUses finds the legacy Envoy API uses in configPatches[i].
+// Istio 1.19 stopped translating deprecated filter names in matches and
+// stopped letting Envoy look extensions up by name without typed_config;
+// xDS v2 types were removed before (istio.io release notes; istio.io/istio
+// pkg/config/validation/envoyfilter/envoyfilter.go warns about both).
+// https://istio.io/latest/news/releases/1.19.x/announcing-1.19/upgrade-notes/
+func LegacyEnvoyUses(f *EnvoyFilter, i int) []LegacyEnvoyUse {
+	cps := f.Spec.GetConfigPatches()
+	if i >= len(cps) || cps[i] == nil {
+		return nil
+	}
+	cp := cps[i]
+	v119 := Version{1, 19, 0}
+	var out []LegacyEnvoyUse
+	l := cp.GetMatch().GetListener()
+	base := []any{"spec", "configPatches", i, "match", "listener"}
+	for _, n := range []struct {
+		name string
+		path []any
+	}{
+		{l.GetFilterChain().GetFilter().GetName(), []any{"filterChain", "filter", "name"}},
+		{l.GetFilterChain().GetFilter().GetSubFilter().GetName(), []any{"filterChain", "filter", "subFilter", "name"}},
+		{l.GetListenerFilter(), []any{"listenerFilter"}},
+	} {
+		if c, ok := deprecatedFilterNames[n.name]; ok {
+			out = append(out, LegacyEnvoyUse{Path: append(append([]any{}, base...), n.path...), Kind: "deprecated-name", Value: n.name, Canonical: c, Since: v119})
+		}
+	}
+	value := cp.GetPatch().GetValue()
+	if value == nil {
+		return out
+	}
+	vpath := []any{"spec", "configPatches", i, "patch", "value"}
+	at := cp.GetApplyTo()
+	op := cp.GetPatch().GetOperation()
+	filterValue := (at == istioapi.EnvoyFilter_HTTP_FILTER || at == istioapi.EnvoyFilter_NETWORK_FILTER || at == istioapi.EnvoyFilter_LISTENER_FILTER) &&
+		op != istioapi.EnvoyFilter_Patch_MERGE && op != istioapi.EnvoyFilter_Patch_MERGE_AND_REPLACE_LIST && op != istioapi.EnvoyFilter_Patch_REMOVE
+	if filterValue {
+		if u, ok := nameOnlyFilter(value.AsMap(), vpath); ok {
+			out = append(out, u)
+		}
+	}
+	walkLegacy(value.AsMap(), vpath, &out)
+	return out
+}
+
+// filterLists are the Envoy fields whose elements are filters (name plus
+// typed_config).
+var filterLists = map[string]bool{"filters": true, "http_filters": true, "listener_filters": true, "httpFilters": true, "listenerFilters": true}
+
+func walkLegacy(v any, path []any, out *[]LegacyEnvoyUse) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			p := append(append([]any{}, path...), k)
+			if s, ok := x.(string); ok && (k == "@type" || k == "type_url" || k == "typeUrl") && isXDSv2(s) {
+				*out = append(*out, LegacyEnvoyUse{Path: p, Kind: "xds-v2", Value: s})
+			}
+			if list, ok := x.([]any); ok && filterLists[k] {
+				for j, e := range list {
+					if m, ok := e.(map[string]any); ok {
+						if u, ok := nameOnlyFilter(m, append(append([]any{}, p...), j)); ok {
+							*out = append(*out, u)
+						}
+					}
+				}
+			}
+			walkLegacy(x, p, out)
+		}
+	case []any:
+		for j, x := range t {
+			walkLegacy(x, append(append([]any{}, path...), j), out)
+		}
+	}
+}
+
+// nameOnlyFilter: a filter with a name but no typed_config (or config
+// discovery), which Envoy used to resolve by name.
+func nameOnlyFilter(m map[string]any, path []any) (LegacyEnvoyUse, bool) {
+	name, _ := m["name"].(string)
+	if name == "" {
+		return LegacyEnvoyUse{}, false
+	}
+	for _, k := range []string{"typed_config", "typedConfig", "config_discovery", "configDiscovery"} {
+		if _, ok := m[k]; ok {
+			return LegacyEnvoyUse{}, false
+		}
+	}
+	return LegacyEnvoyUse{Path: append(append([]any{}, path...), "name"), Kind: "no-typed-config", Value: name, Since: Version{1, 19, 0}}, true
+}
+
+// isXDSv2 recognizes type URLs of Envoy's removed v2 API.
+func isXDSv2(typeURL string) bool {
+	t := strings.TrimPrefix(typeURL, "type.googleapis.com/")
+	return (strings.HasPrefix(t, "envoy.") && strings.Contains(t, ".v2.")) || strings.Contains(t, ".v2alpha.") && strings.HasPrefix(t, "envoy.")
 }

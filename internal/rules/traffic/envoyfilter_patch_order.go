@@ -41,6 +41,9 @@ func runEnvoyFilterPatchOrder(p *rules.Pass) {
 			if !mesh.RelativeOperation(fp.Op) || fp.Anchor == "" || mesh.IstioGeneratedFilter(fp.Anchor) {
 				continue
 			}
+			if _, deprecated := mesh.DeprecatedFilterName(fp.Anchor); deprecated {
+				continue // envoyfilter-legacy-envoy-api: the name itself never matches
+			}
 			var other *mesh.FilterPatch
 			own := false
 			for _, a := range adders[fp.Anchor] {

@@ -15,4 +15,5 @@ var Rules = []*rules.Rule{
 	ServiceEntryTCPWithoutAddress,
 	ExternalNamePortCatchesAll,
 	EnvoyFilterProxyVersionUnmatched,
+	EnvoyFilterLegacyEnvoyAPI,
 }
