@@ -65,26 +65,33 @@ func (m *Model) ShadowedRoutes(vs *VirtualService) []Shadow {
 	}
 	var out []Shadow
 	http := make([][]*istioapi.HTTPMatchRequest, len(vs.Spec.Http))
+	final := make([]bool, len(vs.Spec.Http))
 	for i, r := range vs.Spec.Http {
 		http[i] = r.GetMatch()
+		// A delegating rule takes a request only if one of the
+		// delegate's rules matches too; otherwise the request goes on
+		// to the next rule, so it shadows nothing.
+		final[i] = r.GetDelegate() == nil
 	}
-	out = appendShadows(out, "http", http, httpCovers)
+	out = appendShadows(out, "http", http, final, httpCovers)
 	tcp := make([][]*istioapi.L4MatchAttributes, len(vs.Spec.Tcp))
 	for i, r := range vs.Spec.Tcp {
 		tcp[i] = r.GetMatch()
 	}
-	out = appendShadows(out, "tcp", tcp, l4Covers)
+	out = appendShadows(out, "tcp", tcp, nil, l4Covers)
 	tls := make([][]*istioapi.TLSMatchAttributes, len(vs.Spec.Tls))
 	for i, r := range vs.Spec.Tls {
 		tls[i] = r.GetMatch()
 	}
-	return appendShadows(out, "tls", tls, tlsCovers)
+	return appendShadows(out, "tls", tls, nil, tlsCovers)
 }
 
 // appendShadows applies first-match-wins to one route list: rules[i] is
-// rule i's match blocks; covers(a, b) reports whether a request matching
-// b always matches a, and whether the two are the same condition.
-func appendShadows[M any](out []Shadow, kind string, rules [][]M, covers func(a, b M) (bool, bool)) []Shadow {
+// rule i's match blocks; final[i] is false for a rule that may pass a
+// matched request on (nil: none does); covers(a, b) reports whether a
+// request matching b always matches a, and whether the two are the same
+// condition.
+func appendShadows[M any](out []Shadow, kind string, rules [][]M, final []bool, covers func(a, b M) (bool, bool)) []Shadow {
 	catchAll, catchAllMatch := -1, -1
 	type earlier struct {
 		rule, match int
@@ -96,8 +103,11 @@ func appendShadows[M any](out []Shadow, kind string, rules [][]M, covers func(a,
 			out = append(out, Shadow{Kind: kind, Rule: i, Match: -1, By: catchAll, ByMatch: catchAllMatch, Duplicate: len(ms) == 0 && catchAllMatch < 0})
 			continue
 		}
+		decides := final == nil || final[i]
 		if len(ms) == 0 {
-			catchAll = i
+			if decides {
+				catchAll = i
+			}
 			continue
 		}
 		var blocks []Shadow
@@ -118,6 +128,9 @@ func appendShadows[M any](out []Shadow, kind string, rules [][]M, covers func(a,
 			out = append(out, whole)
 		} else {
 			out = append(out, blocks...)
+		}
+		if !decides {
+			continue
 		}
 		for j, mt := range ms {
 			seen = append(seen, earlier{i, j, mt})
