@@ -38,3 +38,21 @@ func (m *Model) DNSAutoAllocation() (on bool, why string) {
 func EntryPortTCP(protocol string) bool {
 	return protocol == "" || strings.EqualFold(protocol, "TCP")
 }
+
+// EntriesMeet reports whether some namespace's proxies see both
+// ServiceEntries (their exportTo, else the mesh default), so that their
+// listeners compete on those proxies.
+func (m *Model) EntriesMeet(a, b *ServiceEntry) bool {
+	const anyOther = "\x00another namespace" // visible only through "*"
+	cands := []string{a.Namespace, b.Namespace, anyOther}
+	cands = append(cands, m.entryExportTo(a)...)
+	for _, ns := range cands {
+		if ns == "*" || ns == "." || ns == "~" {
+			continue
+		}
+		if m.entryVisible(a, ns) && m.entryVisible(b, ns) {
+			return true
+		}
+	}
+	return false
+}

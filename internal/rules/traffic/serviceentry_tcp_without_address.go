@@ -69,7 +69,7 @@ func runServiceEntryTCPWithoutAddress(p *rules.Pass) {
 			f.Message = fmt.Sprintf("ServiceEntry %s/%s port %d (%s) has no addresses, and %s: sidecars serve it with a wildcard listener 0.0.0.0:%d", se.Namespace, se.Name, port.GetNumber(), proto, why, port.GetNumber())
 			var others []string
 			for _, o := range byPort[port.GetNumber()] {
-				if o != se {
+				if o != se && m.EntriesMeet(se, o) {
 					others = append(others, o.Namespace+"/"+o.Name)
 				}
 			}
