@@ -24,6 +24,9 @@ type MeshConfig struct {
 	DefaultVirtualServiceExportTo   []string
 	DefaultServiceExportTo          []string
 	HoldApplicationUntilProxyStarts bool
+	// ProxyMetadata is defaultConfig.proxyMetadata: environment of every
+	// proxy (ISTIO_META_DNS_CAPTURE…).
+	ProxyMetadata map[string]string
 	// RegistryOnly is outboundTrafficPolicy.mode REGISTRY_ONLY: sidecars
 	// send requests for hosts outside the registry to BlackHoleCluster
 	// instead of PassthroughCluster.
@@ -80,6 +83,7 @@ func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 		if h := cfg.GetDefaultConfig().GetHoldApplicationUntilProxyStarts(); h != nil {
 			mc.HoldApplicationUntilProxyStarts = h.Value
 		}
+		mc.ProxyMetadata = cfg.GetDefaultConfig().GetProxyMetadata()
 		mc.Source, mc.Found = source, true
 		return nil
 	}
@@ -439,6 +443,10 @@ var featureDefaults = map[string]struct {
 	// from 1.21 (ENABLE_EXTERNAL_NAME_ALIAS):
 	// https://istio.io/latest/news/releases/1.21.x/announcing-1.21/upgrade-notes/
 	"ENABLE_EXTERNAL_NAME_ALIAS": {onSince: Version{1, 21, 0}},
+	// istiod allocates status.addresses to ServiceEntries without
+	// addresses from 1.25:
+	// https://istio.io/latest/news/releases/1.25.x/announcing-1.25/change-notes/
+	"PILOT_ENABLE_IP_AUTOALLOCATE": {onSince: Version{1, 25, 0}},
 }
 
 // Flag evaluates a feature flag for this install.

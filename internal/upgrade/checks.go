@@ -42,6 +42,24 @@ var checks = map[string]CheckFunc{
 	"inferencepool-v1":                checkAPIv1("InferencePool"),
 	"ambient-cni-exclude-namespaces":  checkCNIExcludeNamespaces,
 	"gateway-api-v1-routes":           checkAPIv1("TLSRoute", "ReferenceGrant"),
+	"envoyfilter-legacy-names":        checkEnvoyFilterLegacyNames,
+}
+
+// checkEnvoyFilterLegacyNames lists the EnvoyFilter parts that 1.19 stops
+// accepting (mesh.LegacyEnvoyUses; xDS v2 types broke long before).
+func checkEnvoyFilterLegacyNames(c *Context) {
+	for _, ef := range c.Model.EnvoyFilters() {
+		for i := range ef.Spec.GetConfigPatches() {
+			for _, u := range mesh.LegacyEnvoyUses(ef, i) {
+				switch u.Kind {
+				case "deprecated-name":
+					c.Affect(ef.Object, fmt.Sprintf("configPatches[%d] matches %s, which no longer matches (use %s)", i, u.Value, u.Canonical), u.Path...)
+				case "no-typed-config":
+					c.Affect(ef.Object, fmt.Sprintf("configPatches[%d] adds filter %s without typed_config", i, u.Value), u.Path...)
+				}
+			}
+		}
+	}
 }
 
 // sidecar reports whether w gets (or has) an injected sidecar.

@@ -13,6 +13,7 @@ import (
 var coveredByRule = map[string]string{
 	"auto-sni":                     "auto-sni-san-mismatch",
 	"verify-certificate-at-client": "auto-sni-san-mismatch",
+	"envoyfilter-legacy-names":     "envoyfilter-legacy-envoy-api",
 }
 
 // Findings turns the affected changes of an evaluation into findings, one

@@ -146,6 +146,10 @@ func TestEveryChangeAffectsAndSpares(t *testing.T) {
 		spared   []string
 		want     string // in a resource's detail
 	}{
+		{id: "envoyfilter-legacy-names", from: "1.18.5", to: "1.19.0",
+			affected: []string{envoyFilterMatching("envoy.http_connection_manager")},
+			spared:   []string{envoyFilterMatching("envoy.filters.network.http_connection_manager")},
+			want:     "use envoy.filters.network.http_connection_manager"},
 		{id: "sidecar-startup-probe", from: "1.19.3", to: "1.20.0",
 			affected: []string{nsShopInjected, strings.Replace(deployBackend, "metadata: {labels: {app: backend}}", "metadata: {labels: {app: backend}, annotations: {readiness.status.sidecar.istio.io/periodSeconds: \"2\"}}", 1)},
 			spared:   []string{nsShopInjected, deployBackend},
@@ -436,4 +440,27 @@ spec:
 	if r := resultFor(Evaluate(m, v("1.26.0"), v("1.27.0")), "native-sidecars"); r == nil || r.Affected {
 		t.Errorf("gateway deployment: want not affected, got %+v", r)
 	}
+}
+
+// envoyFilterMatching is an EnvoyFilter inserting a Lua filter (with its
+// typed_config) into the HTTP filter chain of the named network filter.
+func envoyFilterMatching(filter string) string {
+	return `apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: shop}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match:
+      listener:
+        filterChain:
+          filter:
+            name: ` + filter + `
+    patch:
+      operation: INSERT_FIRST
+      value:
+        name: envoy.filters.http.lua
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua
+`
 }

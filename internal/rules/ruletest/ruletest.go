@@ -13,6 +13,8 @@
 // A file may set model options in a header comment:
 //
 //	# options: istio-version=1.22.2 mesh-config=mesh.yaml
+//
+// upgrade-to=1.26.0 simulates --upgrade-to (istiod moves to that version).
 package ruletest
 
 import (
@@ -154,6 +156,13 @@ func check(t *testing.T, rs []*rules.Rule, paths []string, wants []*want, opts m
 		mopts.Mesh.IstioVersion, mopts.Mesh.IstioVersionSource = mesh.VersionOf(v), "--istio-version"
 		if mopts.Mesh.IstioVersion == nil {
 			t.Fatalf("options: istio-version %q is not a version", v)
+		}
+	}
+	if v := opts["upgrade-to"]; v != "" {
+		// As --upgrade-to: every istiod of the input moves to v.
+		mopts.Mesh.IstioVersion, mopts.Mesh.IstioVersionSource, mopts.Mesh.Upgrade = mesh.VersionOf(v), "--upgrade-to", true
+		if mopts.Mesh.IstioVersion == nil {
+			t.Fatalf("options: upgrade-to %q is not a version", v)
 		}
 	}
 	if mc := opts["mesh-config"]; mc != "" {

@@ -14,6 +14,8 @@ var Rules = []*rules.Rule{
 	IstioInitBlockedByPodSecurity,
 	GatewayCredentialNotFound,
 	GatewayCertificateInvalid,
+	UpstreamCertificateNotVerified,
+	JWTClaimRouteWithoutAuthn,
 	AuthzDeniesGatewayTraffic,
 	AuthzDeniesPlaintextCaller,
 	AuthzHTTPFieldsOnTCP,

@@ -8,5 +8,13 @@ var Rules = []*rules.Rule{
 	UnnamedPortL7Rules,
 	SubsetSelectsNoPods,
 	PodsNotReadyBehindRoute,
+	VirtualServiceRuleUnreachable,
+	VirtualServiceMatchIneffective,
+	EnvoyFilterOperationIgnored,
+	EnvoyFilterPatchOrder,
+	ServiceEntryTCPWithoutAddress,
+	ExternalNamePortCatchesAll,
+	EnvoyFilterProxyVersionUnmatched,
+	EnvoyFilterLegacyEnvoyAPI,
 	ServiceEntrySubsetSelectsNoEndpoints,
 }
