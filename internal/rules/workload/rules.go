@@ -11,4 +11,5 @@ var Rules = []*rules.Rule{
 	InitContainerBeforeProxy,
 	SidecarMissing,
 	ProxyVersionSkew,
+	AnnotationUnknown,
 }
