@@ -12,4 +12,5 @@ var Rules = []*rules.Rule{
 	SidecarMissing,
 	ProxyVersionSkew,
 	AnnotationUnknown,
+	AnnotationMisplaced,
 }
