@@ -13,4 +13,5 @@ var Rules = []*rules.Rule{
 	ProxyVersionSkew,
 	AnnotationUnknown,
 	AnnotationMisplaced,
+	AnnotationInvalidValue,
 }
