@@ -14,4 +14,5 @@ var Rules = []*rules.Rule{
 	AnnotationUnknown,
 	AnnotationMisplaced,
 	AnnotationInvalidValue,
+	AnnotationDeprecated,
 }
