@@ -15,5 +15,4 @@ var Rules = []*rules.Rule{
 	AnnotationMisplaced,
 	AnnotationInvalidValue,
 	AnnotationDeprecated,
-	AnnotationAlpha,
 }
