@@ -15,4 +15,5 @@ var Rules = []*rules.Rule{
 	AnnotationMisplaced,
 	AnnotationInvalidValue,
 	AnnotationDeprecated,
+	NamespaceInjectionLabelConflict,
 }
