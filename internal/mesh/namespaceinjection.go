@@ -1,6 +1,10 @@
 package mesh
 
-import "github.com/meshdoctor/meshdoctor/internal/manifest"
+import (
+	"encoding/json"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
 
 // Labels that choose a namespace's dataplane.
 const (
@@ -82,33 +86,63 @@ func PodOptsOut(w *Workload) bool {
 	return w.Annotations["sidecar.istio.io/inject"] == "false"
 }
 
-// meshConfigGroups are the API groups of Istio's configuration kinds.
-var meshConfigGroups = map[string]bool{
-	"networking.istio.io": true, "security.istio.io": true,
-	"telemetry.istio.io": true, "extensions.istio.io": true,
+// WorkloadPolicy is Istio configuration enforced by the proxies of the
+// workloads it selects in its namespace (not by clients or gateways).
+type WorkloadPolicy struct {
+	Object *manifest.Object
+	// Selector is empty for a namespace-wide policy.
+	Selector map[string]string
 }
 
-// IstioConfigByNamespace groups the input's Istio configuration objects
-// (VirtualServices, DestinationRules, policies, Sidecars, Telemetry…) by
-// namespace, in input order: where they are is where the mesh is meant to
-// be in use. Objects in the root namespace apply mesh-wide and are left
-// out.
-func (m *Model) IstioConfigByNamespace() map[string][]*manifest.Object {
-	out := map[string][]*manifest.Object{}
+// workloadPolicyKinds are the kinds a sidecar enforces for its own
+// workload, and where each keeps its selector.
+var workloadPolicyKinds = map[GroupKind][]any{
+	{"security.istio.io", "PeerAuthentication"}:    {"spec", "selector", "matchLabels"},
+	{"security.istio.io", "AuthorizationPolicy"}:   {"spec", "selector", "matchLabels"},
+	{"security.istio.io", "RequestAuthentication"}: {"spec", "selector", "matchLabels"},
+	{"telemetry.istio.io", "Telemetry"}:            {"spec", "selector", "matchLabels"},
+	{"extensions.istio.io", "WasmPlugin"}:          {"spec", "selector", "matchLabels"},
+	{"networking.istio.io", "ProxyConfig"}:         {"spec", "selector", "matchLabels"},
+	{"networking.istio.io", "Sidecar"}:             {"spec", "workloadSelector", "labels"},
+	{"networking.istio.io", "EnvoyFilter"}:         {"spec", "workloadSelector", "labels"},
+}
+
+// WorkloadPoliciesByNamespace lists, by namespace and in input order, the
+// Istio configuration that the sidecars of a namespace's workloads enforce
+// for themselves: PeerAuthentication, AuthorizationPolicy,
+// RequestAuthentication, Telemetry, WasmPlugin, ProxyConfig, Sidecar and
+// EnvoyFilter. Where it is, the mesh is meant to run. Policies attached to
+// a Gateway or waypoint (targetRef, targetRefs) and those of the root
+// namespace (mesh-wide) are left out; VirtualServices and
+// DestinationRules are client-side and say nothing about a namespace's
+// own pods.
+func (m *Model) WorkloadPoliciesByNamespace() map[string][]WorkloadPolicy {
+	out := map[string][]WorkloadPolicy{}
 	for _, o := range m.Objects {
-		if meshConfigGroups[o.Group()] && o.Namespace != "" && o.Namespace != m.Mesh.RootNamespace {
-			out[o.Namespace] = append(out[o.Namespace], o)
+		path, ok := workloadPolicyKinds[GroupKind{o.Group(), o.Kind}]
+		if !ok || o.Namespace == "" || o.Namespace == m.Mesh.RootNamespace {
+			continue
 		}
+		if o.FieldJSON("spec", "targetRef") != nil || o.FieldJSON("spec", "targetRefs") != nil {
+			continue
+		}
+		p := WorkloadPolicy{Object: o}
+		if js := o.FieldJSON(path...); js != nil {
+			if json.Unmarshal(js, &p.Selector) != nil {
+				continue
+			}
+		}
+		out[o.Namespace] = append(out[o.Namespace], p)
 	}
 	return out
 }
 
+// kubeNamespaces are Kubernetes' own namespaces (and kind's storage
+// namespace), which the injector's webhooks never select.
+var kubeNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "local-path-storage": true}
+
 // SystemNamespace reports namespaces that are never meant to be injected:
 // Kubernetes' own and the Istio root namespace.
 func (m *Model) SystemNamespace(ns string) bool {
-	switch ns {
-	case "kube-system", "kube-public", "kube-node-lease", "local-path-storage":
-		return true
-	}
-	return ns == m.Mesh.RootNamespace || ns == "istio-system"
+	return kubeNamespaces[ns] || ns == m.Mesh.RootNamespace || ns == "istio-system"
 }

@@ -16,4 +16,5 @@ var Rules = []*rules.Rule{
 	AnnotationInvalidValue,
 	AnnotationDeprecated,
 	NamespaceInjectionLabelConflict,
+	NamespaceNotInjected,
 }
