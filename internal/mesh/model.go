@@ -97,6 +97,7 @@ type Model struct {
 	sidecarsByNS        map[string][]*Sidecar
 	workloadByKey       map[string]*Workload // namespace/Kind/name
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
+	injectorWebhooks    lazy[[]InjectorWebhook]
 }
 
 // GroupKind is a kind with its API group ("" for the core group).

@@ -17,4 +17,5 @@ var Rules = []*rules.Rule{
 	AnnotationDeprecated,
 	NamespaceInjectionLabelConflict,
 	NamespaceNotInjected,
+	ImageAutoWithoutInjection,
 }
