@@ -18,4 +18,5 @@ var Rules = []*rules.Rule{
 	NamespaceInjectionLabelConflict,
 	NamespaceNotInjected,
 	ImageAutoWithoutInjection,
+	ApplicationUID1337,
 }
