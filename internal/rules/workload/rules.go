@@ -19,4 +19,5 @@ var Rules = []*rules.Rule{
 	NamespaceNotInjected,
 	ImageAutoWithoutInjection,
 	ApplicationUID1337,
+	ProxyImageOutdated,
 }
