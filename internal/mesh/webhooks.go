@@ -145,3 +145,27 @@ func withoutProxy(cs []corev1.Container) []corev1.Container {
 	}
 	return out
 }
+
+// SelectorRevisions lists the istio.io/rev values the webhook's
+// configuration and selectors name: the revisions users label namespaces
+// and pods with for it.
+func (wh InjectorWebhook) SelectorRevisions() []string {
+	var out []string
+	if wh.Revision != "" {
+		out = append(out, wh.Revision)
+	}
+	for _, s := range []*metav1.LabelSelector{wh.Hook.NamespaceSelector, wh.Hook.ObjectSelector} {
+		if s == nil {
+			continue
+		}
+		if r, ok := s.MatchLabels[RevisionLabel]; ok {
+			out = append(out, r)
+		}
+		for _, e := range s.MatchExpressions {
+			if e.Key == RevisionLabel {
+				out = append(out, e.Values...)
+			}
+		}
+	}
+	return out
+}

@@ -20,4 +20,5 @@ var Rules = []*rules.Rule{
 	ImageAutoWithoutInjection,
 	ApplicationUID1337,
 	ProxyImageOutdated,
+	InjectorWebhooksOverlap,
 }
