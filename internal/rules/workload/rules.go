@@ -21,4 +21,5 @@ var Rules = []*rules.Rule{
 	ApplicationUID1337,
 	ProxyImageOutdated,
 	InjectorWebhooksOverlap,
+	InjectorWebhookServiceNotFound,
 }
