@@ -169,3 +169,37 @@ func (wh InjectorWebhook) SelectorRevisions() []string {
 	}
 	return out
 }
+
+// IstioWebhookClient is the client configuration of one webhook of an
+// Istio install's webhook configurations: the sidecar injector's
+// (istio-sidecar-injector*) and the config validator's
+// (istiod-default-validator, istio-validator*).
+type IstioWebhookClient struct {
+	Config *manifest.Object
+	Index  int // in webhooks[]
+	Name   string
+	Client admissionv1.WebhookClientConfig
+}
+
+// IstioWebhookClients lists the webhooks of Istio's webhook
+// configurations in the input, in input order.
+func (m *Model) IstioWebhookClients() []IstioWebhookClient {
+	var out []IstioWebhookClient
+	for _, o := range m.Objects {
+		switch cfg := o.Typed.(type) {
+		case *admissionv1.MutatingWebhookConfiguration:
+			if strings.HasPrefix(o.Name, "istio-sidecar-injector") {
+				for i, h := range cfg.Webhooks {
+					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig})
+				}
+			}
+		case *admissionv1.ValidatingWebhookConfiguration:
+			if o.Name == "istiod-default-validator" || strings.HasPrefix(o.Name, "istio-validator") {
+				for i, h := range cfg.Webhooks {
+					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig})
+				}
+			}
+		}
+	}
+	return out
+}

@@ -22,4 +22,5 @@ var Rules = []*rules.Rule{
 	ProxyImageOutdated,
 	InjectorWebhooksOverlap,
 	InjectorWebhookServiceNotFound,
+	ExternalIstiodAddress,
 }
