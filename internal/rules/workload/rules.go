@@ -23,4 +23,5 @@ var Rules = []*rules.Rule{
 	InjectorWebhooksOverlap,
 	InjectorWebhookServiceNotFound,
 	ExternalIstiodAddress,
+	NegativeStatusCondition,
 }
