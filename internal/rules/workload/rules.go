@@ -24,4 +24,5 @@ var Rules = []*rules.Rule{
 	InjectorWebhookServiceNotFound,
 	ExternalIstiodAddress,
 	NegativeStatusCondition,
+	PolicySelectorIgnoredByK8sGateway,
 }
