@@ -25,4 +25,5 @@ var Rules = []*rules.Rule{
 	ExternalIstiodAddress,
 	NegativeStatusCondition,
 	PolicySelectorIgnoredByK8sGateway,
+	SidecarResourceAmbient,
 }
