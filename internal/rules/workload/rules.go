@@ -26,4 +26,5 @@ var Rules = []*rules.Rule{
 	NegativeStatusCondition,
 	PolicySelectorIgnoredByK8sGateway,
 	SidecarResourceAmbient,
+	MeshNetworksUnknownRegistry,
 }
