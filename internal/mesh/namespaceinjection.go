@@ -1,7 +1,12 @@
 package mesh
 
 import (
-	"encoding/json"
+	istioext "istio.io/client-go/pkg/apis/extensions/v1alpha1"
+	istionet "istio.io/client-go/pkg/apis/networking/v1"
+	istionetalpha "istio.io/client-go/pkg/apis/networking/v1alpha3"
+	istionetbeta "istio.io/client-go/pkg/apis/networking/v1beta1"
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
+	istiotel "istio.io/client-go/pkg/apis/telemetry/v1"
 
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 )
@@ -94,17 +99,29 @@ type WorkloadPolicy struct {
 	Selector map[string]string
 }
 
-// workloadPolicyKinds are the kinds a sidecar enforces for its own
-// workload, and where each keeps its selector.
-var workloadPolicyKinds = map[GroupKind][]any{
-	{"security.istio.io", "PeerAuthentication"}:    {"spec", "selector", "matchLabels"},
-	{"security.istio.io", "AuthorizationPolicy"}:   {"spec", "selector", "matchLabels"},
-	{"security.istio.io", "RequestAuthentication"}: {"spec", "selector", "matchLabels"},
-	{"telemetry.istio.io", "Telemetry"}:            {"spec", "selector", "matchLabels"},
-	{"extensions.istio.io", "WasmPlugin"}:          {"spec", "selector", "matchLabels"},
-	{"networking.istio.io", "ProxyConfig"}:         {"spec", "selector", "matchLabels"},
-	{"networking.istio.io", "Sidecar"}:             {"spec", "workloadSelector", "labels"},
-	{"networking.istio.io", "EnvoyFilter"}:         {"spec", "workloadSelector", "labels"},
+// workloadPolicy reads the selector (spec.selector, or spec.workloadSelector
+// for Sidecar and EnvoyFilter) and whether targetRefs are set, of a kind a
+// sidecar enforces for its own workload; ok is false for other kinds.
+func workloadPolicy(o *manifest.Object) (selector map[string]string, targeted, ok bool) {
+	switch t := o.Typed.(type) {
+	case *istiosec.PeerAuthentication:
+		return t.Spec.GetSelector().GetMatchLabels(), false, true
+	case *istiosec.AuthorizationPolicy:
+		return t.Spec.GetSelector().GetMatchLabels(), t.Spec.GetTargetRef() != nil || len(t.Spec.GetTargetRefs()) > 0, true
+	case *istiosec.RequestAuthentication:
+		return t.Spec.GetSelector().GetMatchLabels(), t.Spec.GetTargetRef() != nil || len(t.Spec.GetTargetRefs()) > 0, true
+	case *istiotel.Telemetry:
+		return t.Spec.GetSelector().GetMatchLabels(), t.Spec.GetTargetRef() != nil || len(t.Spec.GetTargetRefs()) > 0, true
+	case *istioext.WasmPlugin:
+		return t.Spec.GetSelector().GetMatchLabels(), t.Spec.GetTargetRef() != nil || len(t.Spec.GetTargetRefs()) > 0, true
+	case *istionetbeta.ProxyConfig:
+		return t.Spec.GetSelector().GetMatchLabels(), false, true
+	case *istionet.Sidecar:
+		return t.Spec.GetWorkloadSelector().GetLabels(), false, true
+	case *istionetalpha.EnvoyFilter:
+		return t.Spec.GetWorkloadSelector().GetLabels(), len(t.Spec.GetTargetRefs()) > 0, true
+	}
+	return nil, false, false
 }
 
 // WorkloadPoliciesByNamespace lists, by namespace and in input order, the
@@ -119,20 +136,11 @@ var workloadPolicyKinds = map[GroupKind][]any{
 func (m *Model) WorkloadPoliciesByNamespace() map[string][]WorkloadPolicy {
 	out := map[string][]WorkloadPolicy{}
 	for _, o := range m.Objects {
-		path, ok := workloadPolicyKinds[GroupKind{o.Group(), o.Kind}]
-		if !ok || o.Namespace == "" || o.Namespace == m.Mesh.RootNamespace {
+		sel, targeted, ok := workloadPolicy(o)
+		if !ok || targeted || o.Namespace == "" || o.Namespace == m.Mesh.RootNamespace {
 			continue
 		}
-		if o.FieldJSON("spec", "targetRef") != nil || o.FieldJSON("spec", "targetRefs") != nil {
-			continue
-		}
-		p := WorkloadPolicy{Object: o}
-		if js := o.FieldJSON(path...); js != nil {
-			if json.Unmarshal(js, &p.Selector) != nil {
-				continue
-			}
-		}
-		out[o.Namespace] = append(out[o.Namespace], p)
+		out[o.Namespace] = append(out[o.Namespace], WorkloadPolicy{Object: o, Selector: sel})
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 var NegativeStatusCondition = &rules.Rule{
 	Code: "MD4017", Name: "negative-status-condition", Severity: finding.Warning, Area: "workload",
 	Summary: "A live resource's status says its controller did not accept or program it (Gateway API Accepted/Programmed/ResolvedRefs False, Istio ZtunnelAccepted/WaypointAccepted False).",
-	Needs:   []string{"Service", "ServiceEntry", "WorkloadEntry", "AuthorizationPolicy", mesh.KubeGatewayKind, "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute"},
+	Needs:   []string{"Service", "ServiceEntry", "WorkloadEntry", "AuthorizationPolicy", mesh.KubeGatewayKind, "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute"},
 	Since:   "0.3.0",
 	IST:     []string{"IST0171"},
 	Doc: rules.Doc{
