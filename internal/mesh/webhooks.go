@@ -179,27 +179,42 @@ type IstioWebhookClient struct {
 	Index  int // in webhooks[]
 	Name   string
 	Client admissionv1.WebhookClientConfig
+	// Validating is set for the config validator's webhooks.
+	Validating bool
+	// FailurePolicy is what the API server does when the call fails
+	// (Fail unless the webhook says Ignore).
+	FailurePolicy admissionv1.FailurePolicyType
 }
 
 // IstioWebhookClients lists the webhooks of Istio's webhook
-// configurations in the input, in input order.
+// configurations in the input, in input order. A sidecar injector webhook
+// is recognised by its name (…istio.io) as well, so revisions installed
+// under other configuration names are included.
 func (m *Model) IstioWebhookClients() []IstioWebhookClient {
 	var out []IstioWebhookClient
 	for _, o := range m.Objects {
 		switch cfg := o.Typed.(type) {
 		case *admissionv1.MutatingWebhookConfiguration:
-			if strings.HasPrefix(o.Name, "istio-sidecar-injector") {
-				for i, h := range cfg.Webhooks {
-					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig})
+			for i, h := range cfg.Webhooks {
+				if strings.HasPrefix(o.Name, "istio-sidecar-injector") || strings.HasSuffix(h.Name, "istio.io") {
+					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig, false, failurePolicy(h.FailurePolicy)})
 				}
 			}
 		case *admissionv1.ValidatingWebhookConfiguration:
 			if o.Name == "istiod-default-validator" || strings.HasPrefix(o.Name, "istio-validator") {
 				for i, h := range cfg.Webhooks {
-					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig})
+					out = append(out, IstioWebhookClient{o, i, h.Name, h.ClientConfig, true, failurePolicy(h.FailurePolicy)})
 				}
 			}
 		}
 	}
 	return out
+}
+
+// failurePolicy is a webhook's failure policy with the API's default (Fail).
+func failurePolicy(p *admissionv1.FailurePolicyType) admissionv1.FailurePolicyType {
+	if p == nil {
+		return admissionv1.Fail
+	}
+	return *p
 }

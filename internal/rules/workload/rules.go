@@ -21,7 +21,7 @@ var Rules = []*rules.Rule{
 	ApplicationUID1337,
 	ProxyImageOutdated,
 	InjectorWebhooksOverlap,
-	InjectorWebhookServiceNotFound,
+	IstioWebhookServiceNotFound,
 	ExternalIstiodAddress,
 	NegativeStatusCondition,
 	PolicySelectorIgnoredByK8sGateway,
