@@ -13,7 +13,7 @@ var AnnotationDeprecated = &rules.Rule{
 	Code: "MD4007", Name: "annotation-deprecated", Severity: finding.Info, Area: "workload",
 	Summary: "An Istio annotation is deprecated and may stop working in a later Istio release; the finding names its replacement.",
 	Needs:   annotatedKinds,
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0135"},
 	Doc: rules.Doc{
 		Mechanism: "Istio's annotation catalog (istio.io/api) marks annotations it is phasing out as deprecated: they still work in this release, but a later one may ignore them, and then the setting is silently lost at an upgrade. meshdoctor reports each deprecated annotation where it is written, with the replacement Istio documents. As istioctl analyze does, the sidecar.istio.io/inject annotation is not reported when the pod also has the sidecar.istio.io/inject label (which wins): keeping both is deliberate. Misplaced deprecated annotations are annotation-misplaced's. Unlike istioctl analyze (IST0136), meshdoctor does not report annotations of alpha-phase features: Istio's catalog marks nearly every annotation alpha, including those its own gateway install and documentation recommend (inject.istio.io/templates, sidecar.istio.io/rewriteAppHTTPProbers), and the phase says nothing about whether traffic works.",

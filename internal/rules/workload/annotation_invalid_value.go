@@ -14,7 +14,7 @@ var AnnotationInvalidValue = &rules.Rule{
 	Code: "MD4006", Name: "annotation-invalid-value", Severity: finding.Error, Area: "workload",
 	Summary: "A pod annotation has a value the sidecar injector rejects (a CIDR list with spaces, a port out of range, an unknown interception mode): the webhook denies the pod.",
 	Needs:   []string{"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0125"},
 	Doc: rules.Doc{
 		Mechanism: "Before injecting a pod, the sidecar injector validates the pod annotations it turns into proxy and iptables settings (pkg/kube/inject/validate.go): traffic.sidecar.istio.io include/exclude port and CIDR lists, interface lists, sidecar.istio.io/interceptionMode, status and readiness settings, proxy CPU and memory quantities, prometheus.istio.io/merge-metrics and the proxy.istio.io/config YAML. When one is invalid it does not inject: it answers the admission request with the error, which denies the pod. CIDR lists are split on commas and not trimmed, so \"10.0.0.0/8, 172.16.0.0/12\" (with a space) is invalid, while port lists are trimmed. meshdoctor runs the same checks on pod templates and Pods; it is an error when the pod is injected (the namespace or pod selects injection), a warning when the input does not show injection (the value does nothing until it is).",

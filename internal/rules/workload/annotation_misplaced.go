@@ -16,7 +16,7 @@ var AnnotationMisplaced = &rules.Rule{
 	Code: "MD4005", Name: "annotation-misplaced", Severity: finding.Warning, Area: "workload",
 	Summary: "An Istio annotation is on a kind of resource it does not act on (a pod annotation on a Deployment's own metadata): the setting is silently not made.",
 	Needs:   annotatedKinds,
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0107"},
 	Doc: rules.Doc{
 		Mechanism: "Each Istio annotation is read from one kind of resource (Istio's annotation catalog, istio.io/api, names it): the sidecar injector reads the annotations of the pod being created, which come from the controller's pod template (spec.template.metadata.annotations), never from the Deployment's own metadata.annotations; istiod reads networking.istio.io/exportTo from Services, topology.istio.io/controlPlaneClusters from Namespaces. Written elsewhere, the annotation is ignored. Like istioctl analyze, meshdoctor checks Namespaces, Services, Pods and Deployments, and also the other pod controllers (StatefulSet, DaemonSet, Job, CronJob, ReplicaSet), ServiceEntries, WorkloadEntries and AuthorizationPolicies; the fix names the field the annotation belongs in.",

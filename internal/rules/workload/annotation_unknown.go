@@ -17,7 +17,7 @@ var AnnotationUnknown = &rules.Rule{
 	Code: "MD4004", Name: "annotation-unknown", Severity: finding.Warning, Area: "workload",
 	Summary: "An annotation in an Istio domain (*.istio.io) is not one Istio knows, usually a misspelling: the setting is silently not made.",
 	Needs:   annotatedKinds,
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0108"},
 	Doc: rules.Doc{
 		Mechanism: "Istio reads its settings from annotations with exact, case-sensitive names (the sidecar injector from the pod's, istiod from Services' and Namespaces'). A name it does not know is ignored without a log line: the proxy gets its defaults. meshdoctor checks annotations in Istio's domains (istio.io and *.istio.io) against Istio's annotation catalog (istio.io/api, the names documented on istio.io), on Namespaces, Services, Pods, pod templates and the controllers' own metadata, ServiceEntries, WorkloadEntries and AuthorizationPolicies, and suggests the closest known name. An Istio label written as an annotation (istio.io/dataplane-mode, istio.io/use-waypoint) is reported too: it only acts as a label. Unlike istioctl analyze, annotations of other domains (kubernetes.io/ingress.class included) are not Istio's business and are left alone, as are the pods of a controller in the input (its template is reported once, where the fix goes) and objects Istio's gateway controller generates.",

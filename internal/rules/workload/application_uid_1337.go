@@ -19,7 +19,7 @@ var ApplicationUID1337 = &rules.Rule{
 	Summary: "An application container of a meshed pod runs as UID 1337, the proxy's: its outbound traffic is not redirected to the sidecar.",
 	Needs:   []string{"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"},
 	Reads:   []string{"Namespace"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0144"},
 	Doc: rules.Doc{
 		Mechanism: "The iptables rules installed by istio-init (or the Istio CNI plugin) send a pod's outbound TCP traffic to the sidecar, except traffic from UID 1337 (and GID 1337), which is the proxy's own: otherwise the proxy's upstream connections would loop back to it. An application container running as UID 1337 is exempt the same way: its requests leave the pod directly, without mTLS, routing rules, retries or telemetry. meshdoctor reads the effective UID of each application container (its securityContext.runAsUser, else the pod's) in pods that get a sidecar. Unlike istioctl analyze, init containers are not reported (running an init container as 1337 is the documented way to let it reach the network before the proxy starts), nor are containers that override a pod-level 1337, nor pods outside the mesh.",

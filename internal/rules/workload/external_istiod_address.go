@@ -15,7 +15,7 @@ var ExternalIstiodAddress = &rules.Rule{
 	Code: "MD4016", Name: "external-istiod-address", Severity: finding.Error, Area: "workload",
 	Summary: "An Istio webhook that reaches an external control plane has no address, an unusable URL, or an IP address instead of a hostname.",
 	Needs:   []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0163", "IST0164"},
 	Doc: rules.Doc{
 		Mechanism: "In a cluster whose istiod runs elsewhere (an external control plane, a remote cluster), the injector webhooks (istio-sidecar-injector*) and the config validator (istiod-default-validator, istio-validator*) call istiod through clientConfig.url, the address of the ingress gateway in front of it. The API server requires an https URL with a host and no query or fragment, and one of url or service; a URL that breaks those rules makes the webhook configuration invalid, and a wrong host makes every call fail. An IP address works but ties the mesh to that address: the gateway's certificate must carry it as an IP SAN and the address changes when the load balancer is recreated. meshdoctor reports unusable addresses as errors and IP addresses at info level, as istioctl analyze does.",

@@ -16,7 +16,7 @@ var ImageAutoWithoutInjection = &rules.Rule{
 	Summary: "An istio-proxy container has `image: auto`, but the injector will not process the pods (namespace or pod not selected for injection): they try to pull an image named \"auto\".",
 	Needs:   []string{"Deployment", "StatefulSet", "DaemonSet", "Pod", "ReplicaSet"},
 	Reads:   []string{"Namespace", "MutatingWebhookConfiguration", "ConfigMap"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0146", "IST0147"},
 	Doc: rules.Doc{
 		Mechanism: "Gateway deployments installed the recommended way (the gateway Helm chart, inject.istio.io/templates: gateway) declare their istio-proxy container with `image: auto`: the sidecar injector replaces it with the real proxy image when it injects the pod. That only happens if one of the injector's webhooks selects the pod (namespace label istio-injection=enabled or istio.io/rev, or pod label sidecar.istio.io/inject: \"true\"), and not in a namespace labelled istio-injection=disabled. Otherwise the pod is created as written. meshdoctor decides with the injection labels, and with the input's injector webhooks (MutatingWebhookConfigurations, their namespace and object selectors) where they select the pods even so (custom selectors); webhooks that do not match are not taken as proof, since an input often holds only some of an install's webhooks. A namespace the input does not show is not judged. A running pod that still has `image: auto` was not injected. istioctl analyze reports every Deployment with image auto when the input has no webhooks (IST0146); meshdoctor does not, and reports both cases as errors, since the pods cannot start either way.",

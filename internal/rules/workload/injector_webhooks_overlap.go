@@ -17,7 +17,7 @@ var InjectorWebhooksOverlap = &rules.Rule{
 	Code: "MD4014", Name: "injector-webhooks-overlap", Severity: finding.Error, Area: "workload",
 	Summary: "Two sidecar injector webhooks select the same injection labels: which revision injects a pod depends on the order the API server calls them.",
 	Needs:   []string{"MutatingWebhookConfiguration"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0139"},
 	Doc: rules.Doc{
 		Mechanism: "Each Istio revision (and each revision tag) installs injector webhooks whose namespace and object selectors are meant to be disjoint: istio-injection=enabled for the default revision, istio.io/rev=<rev> for the others, sidecar.istio.io/inject=true for single pods. When two of them match the same labels (a second install without revisions, a leftover webhook of an uninstalled revision, a tag and a revision both named default), the API server calls both, in name order; the first injects, the second sees the pod already injected and leaves it. meshdoctor tries the label combinations users write (no label, istio-injection enabled/disabled, istio.io/rev for every revision the webhooks name, sidecar.istio.io/inject true/false on the pod) against every injector webhook of the input and reports the webhooks that match a combination together, with the labels.",

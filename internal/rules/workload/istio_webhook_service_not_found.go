@@ -17,7 +17,7 @@ var IstioWebhookServiceNotFound = &rules.Rule{
 	Summary: "An Istio webhook (sidecar injector or config validator) calls an istiod Service that is not in its namespace: pod creation or Istio config changes fail (failurePolicy Fail), or pass unprocessed (Ignore).",
 	Needs:   []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"},
 	Reads:   []string{"Service"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0139"},
 	Doc: rules.Doc{
 		Mechanism: "The API server sends each request a webhook selects to its clientConfig.service (istiod, istiod-<revision>): pod creations to the sidecar injector, Istio resource changes to the config validator (istiod-default-validator, istio-validator-*). When that Service does not exist (the revision was uninstalled but its webhook configurations stayed, or the Service was renamed), the call fails: with failurePolicy Fail (the API default, and Istio's for injection and, once istiod is ready, validation) the request is rejected; with Ignore the pod is created without a sidecar, the resource unvalidated. meshdoctor reports a webhook whose Service is missing from a namespace whose other Services the input holds; when the input has no Service of that namespace (manifests of the application only) nothing is concluded. Webhooks called by URL are external-istiod-address's. istioctl analyze checks the injector's webhooks only.",

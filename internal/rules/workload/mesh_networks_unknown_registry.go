@@ -17,7 +17,7 @@ var MeshNetworksUnknownRegistry = &rules.Rule{
 	Summary: "meshNetworks assigns a network to a service registry (fromRegistry) that is neither istiod's own cluster nor a cluster of its remote secrets.",
 	Needs:   []string{"ConfigMap"},
 	Reads:   []string{"Deployment", "Secret"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0126"},
 	Doc: rules.Doc{
 		Mechanism: "In a multi-network mesh, meshNetworks (data.meshNetworks of the istio ConfigMap) says which network each cluster's endpoints are on: `endpoints: [{fromRegistry: <cluster ID>}]`. The cluster ID must be one istiod has a registry for: its own (the CLUSTER_ID of istiod, values.global.multiCluster.clusterName; Kubernetes when unset) or a key of a remote secret (Secrets labelled istio/multiCluster=true, from istioctl create-remote-secret). A name that matches none assigns nothing. meshdoctor reports it only when the input holds istiod and the Secrets of its namespace, since remote secrets are often left out of exported manifests, and suggests the closest known cluster.",

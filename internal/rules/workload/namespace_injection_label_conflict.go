@@ -14,7 +14,7 @@ var NamespaceInjectionLabelConflict = &rules.Rule{
 	Code: "MD4009", Name: "namespace-injection-label-conflict", Severity: finding.Warning, Area: "workload",
 	Summary: "A namespace has more than one injection label (istio-injection=enabled with istio.io/rev, or either with istio.io/dataplane-mode=ambient): one of them is silently ignored.",
 	Needs:   []string{"Namespace"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0123"},
 	Doc: rules.Doc{
 		Mechanism: "Sidecar injection is chosen by the injector's webhooks: istio-injection=enabled is served by the default revision's webhook, and every revision's webhook (istio.io/rev=<rev>) requires istio-injection to be absent, so with both labels the default revision injects and istio.io/rev is ignored. This is the usual leftover of a canary upgrade that added istio.io/rev without removing istio-injection: the namespace never moves to the new revision. A pod with a sidecar is skipped by ztunnel, so istio.io/dataplane-mode=ambient next to an injection label does not make the namespace ambient. meshdoctor reports the combinations where a label really loses; unlike istioctl analyze, istio-injection=disabled (which wins deliberately) and istio.io/dataplane-mode=none (which only says \"not ambient\") are not reported.",

@@ -14,7 +14,7 @@ var NegativeStatusCondition = &rules.Rule{
 	Code: "MD4017", Name: "negative-status-condition", Severity: finding.Warning, Area: "workload",
 	Summary: "A live resource's status says its controller did not accept or program it (Gateway API Accepted/Programmed/ResolvedRefs False, Istio ZtunnelAccepted/WaypointAccepted False).",
 	Needs:   []string{"Service", "ServiceEntry", "WorkloadEntry", "AuthorizationPolicy", mesh.KubeGatewayKind, "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0171"},
 	Doc: rules.Doc{
 		Mechanism: "Gateway API controllers and istiod write what they did with a resource into its status conditions. A Gateway API Gateway or route whose Accepted condition is False is ignored by its controller; Programmed False means the Gateway has no working data plane (no address, no ready pods); ResolvedRefs False means a reference (a certificate Secret, a backend Service, a cross-namespace reference without a ReferenceGrant) does not resolve. In ambient mode, istiod reports whether ztunnel or a waypoint enforces an AuthorizationPolicy (ZtunnelAccepted, WaypointAccepted; PartiallyInvalid when only some of its rules apply) and whether a Service is bound to its waypoint (istio.io/WaypointBound). meshdoctor reads these conditions where the input has them (a live cluster, or manifests exported from one) and reports the False ones with the controller's reason and message; manifests without status are not judged.",

@@ -16,7 +16,7 @@ var PolicySelectorIgnoredByK8sGateway = &rules.Rule{
 	Summary: "A policy selects a waypoint's (or, with ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=false, a Gateway API gateway's) pods by label selector, which Istio ignores there: it needs targetRefs.",
 	Needs:   []string{"AuthorizationPolicy", "RequestAuthentication", "Telemetry", "WasmPlugin", "EnvoyFilter"},
 	Reads:   []string{"Deployment", "Pod"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0166"},
 	Doc: rules.Doc{
 		Mechanism: "Pods deployed for a Gateway API Gateway carry the label gateway.networking.k8s.io/gateway-name. istiod attaches AuthorizationPolicies, RequestAuthentications, Telemetry, WasmPlugins and EnvoyFilters to them by targetRefs (the Gateway); a label selector is ignored for waypoints always, and for other Gateway API gateways when istiod runs with ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=false (pilot/pkg/model/policyattachment.go). istioctl analyze reports every selector that matches a gateway pod (IST0166); meshdoctor reports only the cases Istio really ignores, since the flag is on by default: selectors matching waypoint pods (gateway class istio-waypoint), and selectors matching gateway pods when the input's istiod turns the flag off.",

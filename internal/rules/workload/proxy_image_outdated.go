@@ -20,7 +20,7 @@ var ProxyImageOutdated = &rules.Rule{
 	Summary: "Running pods have another istio-proxy image than their injector injects now: they were not restarted after the control plane was upgraded.",
 	Needs:   []string{"Pod"},
 	Reads:   []string{"ConfigMap", "Namespace"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0158"},
 	Doc: rules.Doc{
 		Mechanism: "The sidecar injector writes the proxy image of its revision (global.hub, global.proxy.image and global.tag in the istio-sidecar-injector[-<rev>] ConfigMap's values) into a pod only when the pod is created. Upgrading istiod in place changes that image, but running pods keep the old proxy until they are re-created. meshdoctor compares each live pod's istio-proxy image with its revision's injector image (the revision from the pod's sidecar.istio.io/status annotation or istio.io/rev label), allowing the variant suffix the injector adds (-distroless), and skips pods that pin their image with sidecar.istio.io/proxyImage. Pods two or more minors behind istiod are proxy-version-skew's; within the same minor the finding is informational. istioctl analyze reports one message per namespace; meshdoctor reports each workload, where the restart is done.",

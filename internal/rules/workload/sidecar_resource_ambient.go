@@ -16,7 +16,7 @@ var SidecarResourceAmbient = &rules.Rule{
 	Summary: "A Sidecar resource applies only to pods in ambient mode, which have no sidecar: it has no effect.",
 	Needs:   []string{"Sidecar"},
 	Reads:   []string{"Namespace", "Deployment", "StatefulSet", "DaemonSet", "Pod"},
-	Since:   "0.3.0",
+	Since:   "0.2.0",
 	IST:     []string{"IST0167"},
 	Doc: rules.Doc{
 		Mechanism: "A Sidecar resource configures the istio-proxy sidecar of the workloads it selects (or of its whole namespace): which hosts it imports, its egress and ingress listeners, its outbound traffic policy. Pods in ambient mode have no sidecar; ztunnel and waypoints do not read Sidecar resources. meshdoctor reports a Sidecar whose selected workloads in the input are all in ambient mode (namespace or pod label istio.io/dataplane-mode=ambient, no sidecar), or a namespace-wide Sidecar in an ambient namespace with no sidecar-injected workload; a Sidecar that selects nothing in the input is not this rule's.",
