@@ -153,6 +153,11 @@ func (m *Model) IstioAnnotations() []AnnotationUse {
 		if !annotatedKinds[gk] || instances[o] || o.Labels[label.GatewayManaged.Name] != "" {
 			continue
 		}
+		// A ReplicaSet or Job of a controller in the input copies the
+		// controller's annotations: reported once, on the controller.
+		if owner := m.instanceOwner[o.Namespace+"/"+o.Kind+"/"+o.Name]; owner != nil && owner.Object != o {
+			continue
+		}
 		w := workloads[o]
 		add(o, w, nil, o.Kind, o.Annotations)
 		if w != nil && w.Pod == nil {
