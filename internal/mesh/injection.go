@@ -102,6 +102,12 @@ func (m *Model) injection(w *Workload) (Dataplane, string) {
 		return DataplaneAmbient, "pod label istio.io/dataplane-mode=ambient"
 	}
 	if ns != nil {
+		// The injector's "auto." webhook: no istio-injection or
+		// istio.io/rev label (decided above), outside Kubernetes' own
+		// namespaces.
+		if m.Mesh.InjectByDefault && !kubeNamespaces[w.Namespace] {
+			return DataplaneSidecar, "the injector injects namespaces without an injection label (enableNamespacesByDefault in " + m.Mesh.InjectByDefaultSource + ")"
+		}
 		return DataplaneNone, "namespace " + w.Namespace + " is not labelled for injection"
 	}
 	return DataplaneUnknown, "namespace " + w.Namespace + " is not in the input"

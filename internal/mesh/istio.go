@@ -35,6 +35,12 @@ type MeshConfig struct {
 	// set where RewriteAppProbesSource says ("" for the default).
 	RewriteAppProbes       bool
 	RewriteAppProbesSource string
+	// InjectByDefault is the injector's
+	// sidecarInjectorWebhook.enableNamespacesByDefault: namespaces
+	// without an injection label are injected too. InjectByDefaultSource
+	// names the ConfigMap that says so.
+	InjectByDefault       bool
+	InjectByDefaultSource string
 	// CNI: Istio CNI is known to be installed (true), known absent
 	// (false), or unknown (CNIKnown false).
 	CNI, CNIKnown bool
@@ -123,7 +129,8 @@ func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 		}
 		var v struct {
 			SidecarInjectorWebhook struct {
-				RewriteAppHTTPProbe *bool `json:"rewriteAppHTTPProbe"`
+				RewriteAppHTTPProbe       *bool `json:"rewriteAppHTTPProbe"`
+				EnableNamespacesByDefault *bool `json:"enableNamespacesByDefault"`
 			} `json:"sidecarInjectorWebhook"`
 			IstioCNI struct {
 				Enabled *bool `json:"enabled"`
@@ -140,6 +147,10 @@ func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 		if r := v.SidecarInjectorWebhook.RewriteAppHTTPProbe; r != nil {
 			mc.RewriteAppProbes = *r
 			mc.RewriteAppProbesSource = "the values of ConfigMap " + cm.Namespace + "/" + cm.Name
+		}
+		if d := v.SidecarInjectorWebhook.EnableNamespacesByDefault; d != nil && *d {
+			mc.InjectByDefault = true
+			mc.InjectByDefaultSource = "ConfigMap " + cm.Namespace + "/" + cm.Name
 		}
 		for _, c := range []*bool{v.IstioCNI.Enabled, v.Pilot.CNI.Enabled} {
 			if c != nil {

@@ -99,6 +99,7 @@ type Model struct {
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 	authz               *authzIndex          // AuthorizationPolicies (authz.go)
 	workloadEntriesByNS map[string][]*WorkloadEntry
+	injectorWebhooks    lazy[[]InjectorWebhook]
 }
 
 // GroupKind is a kind with its API group ("" for the core group).
