@@ -7,6 +7,7 @@ import "github.com/meshdoctor/meshdoctor/internal/rules"
 // Rules of this area, by code.
 var Rules = []*rules.Rule{
 	DestinationHostNotFound,
+	DestinationPortNotFound,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,
