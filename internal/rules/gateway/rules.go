@@ -13,4 +13,6 @@ var Rules = []*rules.Rule{
 	IngressBackendNotFound,
 	GatewaySharedCertificate,
 	GKEIngressClassNameIgnored,
+	VirtualServiceHostNotInGateway,
+	VirtualServiceInternalGateway,
 }
