@@ -15,4 +15,5 @@ var Rules = []*rules.Rule{
 	GKEIngressClassNameIgnored,
 	VirtualServiceHostNotInGateway,
 	VirtualServiceInternalGateway,
+	GatewayPortNotInService,
 }
