@@ -8,6 +8,7 @@ import "github.com/meshdoctor/meshdoctor/internal/rules"
 var Rules = []*rules.Rule{
 	DestinationHostNotFound,
 	DestinationPortNotFound,
+	PolicySelectsNoPods,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,

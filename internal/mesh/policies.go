@@ -1,0 +1,71 @@
+package mesh
+
+import (
+	istiosec "istio.io/client-go/pkg/apis/security/v1"
+	istiotel "istio.io/client-go/pkg/apis/telemetry/v1"
+)
+
+// SidecarPolicies lists the Sidecar resources as scoped policies: a
+// workloadSelector picks proxies of the Sidecar's namespace, no selector
+// means every proxy there (and, in the root namespace, the mesh's default).
+func (m *Model) SidecarPolicies() []ScopedPolicy {
+	out := make([]ScopedPolicy, 0, len(m.Sidecars))
+	for _, sc := range m.Sidecars {
+		out = append(out, ScopedPolicy{Object: sc.Object, Selector: sc.Spec.GetWorkloadSelector().GetLabels(), Path: []any{"spec", "workloadSelector", "labels"}})
+	}
+	return out
+}
+
+// TelemetryPolicies lists the Telemetry resources as scoped policies
+// (spec.selector.matchLabels, or spec.targetRefs for Gateway API
+// gateways and waypoints).
+func (m *Model) TelemetryPolicies() []ScopedPolicy {
+	var out []ScopedPolicy
+	for _, o := range m.Objects {
+		t, ok := o.Typed.(*istiotel.Telemetry)
+		if !ok || t == nil {
+			continue
+		}
+		out = append(out, ScopedPolicy{
+			Object:     o,
+			Selector:   t.Spec.GetSelector().GetMatchLabels(),
+			Path:       []any{"spec", "selector", "matchLabels"},
+			TargetRefs: t.Spec.GetTargetRef() != nil || len(t.Spec.GetTargetRefs()) > 0,
+		})
+	}
+	return out
+}
+
+// AuthorizationPolicy is an Istio AuthorizationPolicy.
+type AuthorizationPolicy struct {
+	ScopedPolicy
+	Policy *istiosec.AuthorizationPolicy
+}
+
+// AuthorizationPolicies lists the AuthorizationPolicies with their scope.
+// One in the root namespace applies mesh-wide: its selector matches
+// workloads of every namespace.
+// https://istio.io/latest/docs/reference/config/security/authorization-policy/
+func (m *Model) AuthorizationPolicies() []AuthorizationPolicy {
+	var out []AuthorizationPolicy
+	for _, o := range m.Objects {
+		ap, ok := o.Typed.(*istiosec.AuthorizationPolicy)
+		if !ok || ap == nil {
+			continue
+		}
+		out = append(out, AuthorizationPolicy{
+			ScopedPolicy: ScopedPolicy{
+				Object:     o,
+				Selector:   ap.Spec.GetSelector().GetMatchLabels(),
+				Path:       []any{"spec", "selector", "matchLabels"},
+				TargetRefs: ap.Spec.GetTargetRef() != nil || len(ap.Spec.GetTargetRefs()) > 0,
+			},
+			Policy: ap,
+		})
+	}
+	return out
+}
+
+// MeshWide reports whether a policy in namespace ns applies across the
+// mesh (it is in the root namespace).
+func (m *Model) MeshWide(ns string) bool { return ns == m.Mesh.RootNamespace }
