@@ -9,6 +9,8 @@ var Rules = []*rules.Rule{
 	DestinationHostNotFound,
 	DestinationPortNotFound,
 	PolicySelectsNoPods,
+	SidecarSelectorConflict,
+	TelemetrySelectorConflict,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,
