@@ -16,4 +16,5 @@ var Rules = []*rules.Rule{
 	VirtualServiceHostNotInGateway,
 	VirtualServiceInternalGateway,
 	GatewayPortNotInService,
+	GatewayServerConflict,
 }
