@@ -1,6 +1,9 @@
 package mesh
 
 import (
+	"maps"
+	"slices"
+
 	istiosec "istio.io/client-go/pkg/apis/security/v1"
 	istiotel "istio.io/client-go/pkg/apis/telemetry/v1"
 )
@@ -69,3 +72,18 @@ func (m *Model) AuthorizationPolicies() []AuthorizationPolicy {
 // MeshWide reports whether a policy in namespace ns applies across the
 // mesh (it is in the root namespace).
 func (m *Model) MeshWide(ns string) bool { return ns == m.Mesh.RootNamespace }
+
+// InputNamespaces lists, sorted, every namespace the input shows: Namespace
+// objects and the namespaces of namespaced objects.
+func (m *Model) InputNamespaces() []string {
+	seen := map[string]bool{}
+	for ns := range m.Namespaces {
+		seen[ns] = true
+	}
+	for _, o := range m.Objects {
+		if o.Namespace != "" {
+			seen[o.Namespace] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}

@@ -11,6 +11,7 @@ var Rules = []*rules.Rule{
 	PolicySelectsNoPods,
 	SidecarSelectorConflict,
 	TelemetrySelectorConflict,
+	AuthorizationNamespaceNotFound,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,
