@@ -12,6 +12,7 @@ var Rules = []*rules.Rule{
 	SidecarSelectorConflict,
 	TelemetrySelectorConflict,
 	AuthorizationNamespaceNotFound,
+	ServiceProtocolConflict,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,
