@@ -127,3 +127,15 @@ func (g PolicyGroup) SameCreationTime() bool {
 	a, b := creationTime(g.Policies[0].Object), creationTime(g.Policies[1].Object)
 	return a.Equal(b) || a == zero
 }
+
+// CreatedBefore tells whether a was created before b, as istiod orders
+// resources of one kind; known is false when either has no creation time
+// (manifests not yet applied) or both were created in the same second,
+// where the order falls back to names and says nothing about intent.
+func CreatedBefore(a, b *manifest.Object) (before, known bool) {
+	ta, tb := creationTime(a), creationTime(b)
+	if ta.IsZero() || tb.IsZero() || ta.Equal(tb) {
+		return false, false
+	}
+	return ta.Before(tb), true
+}
