@@ -31,6 +31,7 @@ var GatewayCertificateInvalid = &rules.Rule{
 	Needs:   []string{"Gateway"},
 	Reads:   []string{"Secret"},
 	Since:   "0.1.0",
+	IST:     []string{"IST0161"},
 	Doc: rules.Doc{
 		Mechanism: "The gateway serves the certificate chain of the credentialName Secret (tls.crt or cert) as is. Clients verify the leaf's validity period and that one of its DNS subject alternative names covers the host they asked for (RFC 6125: a wildcard stands for exactly one leftmost label, so *.example.com covers a.example.com but neither a.b.example.com nor example.com; the Common Name is ignored). istiod serves expired or not-yet-valid certificates anyway and only logs `invalid certificates`. A Gateway host of \"*\" accepts any certificate; a wildcard host needs a certificate for some name below it.",
 		Symptom:   "Clients refuse the handshake: curl: (60) SSL certificate problem: certificate has expired / certificate is not yet valid, or (60) SSL: no alternative certificate subject name matches target host name; browsers show NET::ERR_CERT_DATE_INVALID or NET::ERR_CERT_COMMON_NAME_INVALID. istiod logs `invalid certificates: \"kubernetes://<name>\": certificate is expired or not yet valid`.",
