@@ -17,20 +17,22 @@ type RoutePort struct {
 
 // HostPorts lists the ports a destination host is defined with for a
 // client namespace: its Service's ports, or the ports of the
-// ServiceEntries defining it. found is false when the host is not in the
-// input (nothing can be said about its ports); an entry without ports
-// yields found with no ports.
-func (m *Model) HostPorts(clientNS, fqdn string) (ports []uint32, owner string, found bool) {
+// ServiceEntries defining it, and the definition (Describe names it for
+// messages). found is false when the host is not in the input (nothing can
+// be said about its ports); an entry without ports yields found with no
+// ports.
+func (m *Model) HostPorts(clientNS, fqdn string) (ports []uint32, def Destination, found bool) {
 	d := m.LookupHostFrom(clientNS, fqdn)
 	if !d.Found() {
 		d = m.LookupHost(fqdn)
 	}
 	switch {
 	case d.Service != nil:
-		for _, p := range d.Service.Spec.Ports {
-			ports = append(ports, uint32(p.Port))
+		ports = make([]uint32, len(d.Service.Spec.Ports))
+		for i, p := range d.Service.Spec.Ports {
+			ports[i] = uint32(p.Port)
 		}
-		return ports, "Service " + d.Service.Namespace + "/" + d.Service.Name, true
+		return ports, d, true
 	case len(d.Entries) > 0:
 		for _, se := range d.Entries {
 			for _, p := range se.Spec.Ports {
@@ -39,9 +41,21 @@ func (m *Model) HostPorts(clientNS, fqdn string) (ports []uint32, owner string, 
 				}
 			}
 		}
-		return ports, "ServiceEntry " + d.Entries[0].Namespace + "/" + d.Entries[0].Name, true
+		return ports, d, true
 	}
-	return nil, "", false
+	return nil, d, false
+}
+
+// Describe names the definition: "Service ns/name" or "ServiceEntry
+// ns/name" (the first of several), "" when there is none.
+func (d Destination) Describe() string {
+	switch {
+	case d.Service != nil:
+		return "Service " + d.Service.Namespace + "/" + d.Service.Name
+	case len(d.Entries) > 0:
+		return "ServiceEntry " + d.Entries[0].Namespace + "/" + d.Entries[0].Name
+	}
+	return ""
 }
 
 // ClusterPort is the port of the Envoy cluster a route destination sends

@@ -44,7 +44,7 @@ func runDestinationPortNotFound(p *rules.Pass) {
 			if d.Host == "" || strings.HasPrefix(d.Host, "*") {
 				continue
 			}
-			ports, owner, found := m.HostPorts(vs.Namespace, d.Host)
+			ports, def, found := m.HostPorts(vs.Namespace, d.Host)
 			if !found || len(ports) == 0 {
 				continue
 			}
@@ -54,7 +54,7 @@ func runDestinationPortNotFound(p *rules.Pass) {
 					continue
 				}
 				f := rules.At(vs.Object, d.FieldPath("port", "number")...)
-				f.Message = fmt.Sprintf("VirtualService %s/%s %s sends to %s port %d, but %s has ports %s", vs.Namespace, vs.Name, destWhere(d), d.Destination.Host, written, owner, portNumbers(ports))
+				f.Message = fmt.Sprintf("VirtualService %s/%s %s sends to %s port %d, but %s has ports %s", vs.Namespace, vs.Name, destWhere(d), d.Destination.Host, written, def.Describe(), portNumbers(ports))
 				f.Symptom = destSymptom(d, mesh.ClusterName(written, d.Destination.Subset, d.Host))
 				f.Fix = fmt.Sprintf("use one of the host's ports:\n    destination:\n      host: %s\n      port:\n        number: %d", d.Destination.Host, ports[0])
 				reportDest(p, f, d)
@@ -74,7 +74,7 @@ func runDestinationPortNotFound(p *rules.Pass) {
 				continue
 			}
 			f := rules.At(vs.Object, d.FieldPath("host")...)
-			f.Message = fmt.Sprintf("VirtualService %s/%s %s sends to %s without a port; %s has ports %s, so Envoy uses the port the request arrived on, and the route is served on %s, which the host lacks", vs.Namespace, vs.Name, destWhere(d), d.Destination.Host, owner, portNumbers(ports), rules.ListUpTo(missing, 3))
+			f.Message = fmt.Sprintf("VirtualService %s/%s %s sends to %s without a port; %s has ports %s, so Envoy uses the port the request arrived on, and the route is served on %s, which the host lacks", vs.Namespace, vs.Name, destWhere(d), d.Destination.Host, def.Describe(), portNumbers(ports), rules.ListUpTo(missing, 3))
 			f.Symptom = destSymptom(d, mesh.ClusterName(serving[0].Port, d.Destination.Subset, d.Host))
 			f.Fix = fmt.Sprintf("name the port to send to:\n    destination:\n      host: %s\n      port:\n        number: %d", d.Destination.Host, ports[0])
 			reportDest(p, f, d)
