@@ -21,7 +21,7 @@ func policyNames(g mesh.PolicyGroup) []string {
 // resources not yet applied or created in the same second, by name.
 func orderNote(g mesh.PolicyGroup) string {
 	if g.SameCreationTime() {
-		return "the oldest first; without creation times (or created in the same second) by name"
+		return "the oldest first, by name when not yet applied or created in the same second"
 	}
 	return "the oldest first"
 }
