@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
@@ -56,7 +58,14 @@ func runDestinationPortNotFound(p *rules.Pass) {
 				f := rules.At(vs.Object, d.FieldPath("port", "number")...)
 				f.Message = fmt.Sprintf("VirtualService %s/%s %s sends to %s port %d, but %s has ports %s", vs.Namespace, vs.Name, destWhere(d), d.Destination.Host, written, def.Describe(), portNumbers(ports))
 				f.Symptom = destSymptom(d, mesh.ClusterName(written, d.Destination.Subset, d.Host))
-				f.Fix = fmt.Sprintf("use one of the host's ports:\n    destination:\n      host: %s\n      port:\n        number: %d", d.Destination.Host, ports[0])
+				want := ports[0]
+				if sp := targetOf(def, written); sp != nil {
+					// The container port instead of the Service port: a
+					// destination names the Service's port.
+					want = uint32(sp.Port)
+					f.Message += fmt.Sprintf("; %d is the targetPort of Service port %d, and a destination names the Service port", written, sp.Port)
+				}
+				f.Fix = fmt.Sprintf("use one of the host's ports:\n    destination:\n      host: %s\n      port:\n        number: %d", d.Destination.Host, want)
 				reportDest(p, f, d)
 				continue
 			}
@@ -112,4 +121,17 @@ func portNumbers(ports []uint32) string {
 		s[i] = strconv.FormatUint(uint64(p), 10)
 	}
 	return strings.Join(s, ", ")
+}
+
+// targetOf finds the Service port whose numeric targetPort is port.
+func targetOf(def mesh.Destination, port uint32) *corev1.ServicePort {
+	if def.Service == nil {
+		return nil
+	}
+	for i, sp := range def.Service.Spec.Ports {
+		if sp.TargetPort.IntVal != 0 && uint32(sp.TargetPort.IntVal) == port {
+			return &def.Service.Spec.Ports[i]
+		}
+	}
+	return nil
 }
