@@ -13,4 +13,8 @@ var Rules = []*rules.Rule{
 	IngressBackendNotFound,
 	GatewaySharedCertificate,
 	GKEIngressClassNameIgnored,
+	VirtualServiceHostNotInGateway,
+	VirtualServiceInternalGateway,
+	GatewayPortNotInService,
+	GatewayServerConflict,
 }

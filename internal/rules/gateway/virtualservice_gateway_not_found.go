@@ -83,6 +83,9 @@ func runVirtualServiceGatewayNotFound(p *rules.Pass) {
 			if r.ref == "mesh" {
 				continue
 			}
+			if _, internal := mesh.InternalGatewayRef(r.ref, vs.Namespace); internal {
+				continue // exists inside istiod: virtualservice-internal-gateway
+			}
 			g, key := m.GatewayByName(r.ref, vs.Namespace)
 			if g != nil {
 				continue

@@ -21,7 +21,7 @@ var ConflictingVirtualServiceHosts = &rules.Rule{
 	Since:   "0.1.0",
 	IST:     []string{"IST0109"},
 	Doc: rules.Doc{
-		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. meshdoctor compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo, else the mesh config's defaultVirtualServiceExportTo, else every namespace; when the mesh config is not in the input, a VirtualService without exportTo counts only for its own namespace, which holds under any default), and skips pairs whose routes match disjoint ports, and pairs where one is exported only to its own namespace and the other is not (Istio prefers the namespace-local one there: a deliberate override).",
+		Mechanism: "For sidecars, istiod builds one Envoy virtual host per host and port. When several mesh-bound VirtualServices visible to a client define the same host, it takes them in order (VirtualServices exported only to the client's namespace first, then by creation time) and drops every later virtual host with an already-used name (istiod counts them in the pilot_vservice_dup_domain metric): only the oldest VirtualService's routes exist. Merging several VirtualServices for one host happens only for gateways. Like istioctl analyze (IST0109), meshdoctor reports every VirtualService of a collision when creation times are unknown (manifests: which one loses is decided at apply time); from a live cluster, where creation times tell, it reports only the VirtualServices whose routes are ignored, naming the one kept. It compares resolved hosts of VirtualServices bound to mesh that both have http routes, visible in a common namespace (exportTo, else the mesh config's defaultVirtualServiceExportTo, else every namespace; when the mesh config is not in the input, a VirtualService without exportTo counts only for its own namespace, which holds under any default), and skips pairs whose routes match disjoint ports, and pairs where one is exported only to its own namespace and the other is not (Istio prefers the namespace-local one there: a deliberate override).",
 		Symptom:   "The routes of one VirtualService (subsets, retries, timeouts, fault injection, header matches) have no effect for sidecar clients; which one is ignored depends on creation time, so it can flip after a re-create or differ between namespaces. istioctl analyze reports IST0109.",
 		Fix:       "Merge the routes into one VirtualService per host (order the http routes from most to least specific), or split the host's routing with delegate VirtualServices, or restrict each with exportTo so that no namespace sees both.",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews-canary\nspec:\n  hosts: [reviews]\n  http:\n  - match:\n    - headers: {x-canary: {exact: \"1\"}}\n    route:\n    - destination: {host: reviews, subset: v2}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n",
@@ -45,6 +45,13 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 			vss = append(vss, vs)
 		}
 	}
+	// partners[v] are the VirtualServices that collide with v, in input
+	// order, each with the namespace where both apply.
+	type partner struct {
+		vs     *mesh.VirtualService
+		common string
+	}
+	partners := map[*mesh.VirtualService][]partner{}
 	for j, b := range vss {
 		for _, a := range earlierSameHost(m, b, j, order) {
 			if a.Namespace == b.Namespace && a.Name == b.Name {
@@ -55,8 +62,7 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 				// copies.
 				continue
 			}
-			hostIdx, host := sharedHost(a, b)
-			if hostIdx < 0 {
+			if hostIdx, _ := sharedHost(a, b); hostIdx < 0 {
 				continue
 			}
 			common := commonVisibility(m, a, b)
@@ -69,14 +75,67 @@ func runConflictingVirtualServiceHosts(p *rules.Pass) {
 			if private(m, a) != private(m, b) {
 				continue
 			}
-			f := rules.At(b.Object, "spec", "hosts", hostIdx)
-			f.Message = fmt.Sprintf("VirtualService %s/%s and VirtualService %s/%s (%s) both define http routes for host %s for sidecars in %s; Istio does not merge them: each client keeps one (those exported only to its own namespace first, then the oldest) and ignores the other's routes for %s", b.Namespace, b.Name, a.Namespace, a.Name, a.Pos("metadata", "name"), host, common, host)
-			f.Symptom = fmt.Sprintf("for sidecar clients, the routes of one of the two VirtualServices for %s (matches, subsets, retries, timeouts, faults) have no effect; which one depends on creation order", host)
-			f.Fix = fmt.Sprintf("move the http routes of VirtualService %s/%s into VirtualService %s/%s (most specific matches first) and delete it, or give each a distinct exportTo so no namespace sees both", b.Namespace, b.Name, a.Namespace, a.Name)
-			p.Report(f)
-			break
+			partners[a] = append(partners[a], partner{b, common})
+			partners[b] = append(partners[b], partner{a, common})
 		}
 	}
+	for _, v := range vss {
+		ps := partners[v]
+		if len(ps) == 0 {
+			continue
+		}
+		sort.SliceStable(ps, func(x, y int) bool { return order[ps[x].vs] < order[ps[y].vs] })
+		// With creation times (a live cluster) the oldest keeps its
+		// routes: only the others are reported, naming it. Without them,
+		// which one loses is decided at apply time, so every
+		// VirtualService of the collision is reported, as istioctl does.
+		var kept *mesh.VirtualService
+		known := true
+		for _, q := range ps {
+			before, ok := mesh.CreatedBefore(q.vs.Object, v.Object)
+			if !ok {
+				known = false
+				break
+			}
+			if before && (kept == nil || olderThan(q.vs, kept)) {
+				kept = q.vs
+			}
+		}
+		if known && kept == nil {
+			continue // v is the oldest: its routes are the ones used
+		}
+		other := ps[0]
+		if kept != nil {
+			for _, q := range ps {
+				if q.vs == kept {
+					other = q
+				}
+			}
+		}
+		a := other.vs
+		hostIdx, host := sharedHost(a, v)
+		f := rules.At(v.Object, "spec", "hosts", hostIdx)
+		more := ""
+		if len(ps) > 1 {
+			more = fmt.Sprintf(" and %d more", len(ps)-1)
+		}
+		f.Message = fmt.Sprintf("VirtualService %s/%s and VirtualService %s/%s (%s)%s both define http routes for host %s for sidecars in %s; Istio does not merge them: ", v.Namespace, v.Name, a.Namespace, a.Name, a.Pos("metadata", "name"), more, host, other.common)
+		if kept != nil {
+			f.Message += fmt.Sprintf("clients keep the older VirtualService %s/%s and ignore this one's routes for %s", kept.Namespace, kept.Name, host)
+			f.Symptom = fmt.Sprintf("for sidecar clients, the routes of VirtualService %s/%s for %s (matches, subsets, retries, timeouts, faults) have no effect", v.Namespace, v.Name, host)
+		} else {
+			f.Message += fmt.Sprintf("each client keeps one (those exported only to its own namespace first, then the oldest) and ignores the other's routes for %s", host)
+			f.Symptom = fmt.Sprintf("for sidecar clients, the routes of one of the VirtualServices for %s (matches, subsets, retries, timeouts, faults) have no effect; which one depends on creation order", host)
+		}
+		f.Fix = fmt.Sprintf("merge the http routes of the VirtualServices for %s into one (most specific matches first) and delete the others, or give each a distinct exportTo so no namespace sees both", host)
+		p.Report(f)
+	}
+}
+
+// olderThan reports whether a was created before b (both known).
+func olderThan(a, b *mesh.VirtualService) bool {
+	before, _ := mesh.CreatedBefore(a.Object, b.Object)
+	return before
 }
 
 // earlierSameHost lists, through the model's host index, the candidate

@@ -7,6 +7,12 @@ import "github.com/meshdoctor/meshdoctor/internal/rules"
 // Rules of this area, by code.
 var Rules = []*rules.Rule{
 	DestinationHostNotFound,
+	DestinationPortNotFound,
+	PolicySelectsNoPods,
+	SidecarSelectorConflict,
+	TelemetrySelectorConflict,
+	AuthorizationNamespaceNotFound,
+	ServiceProtocolConflict,
 	DestinationRuleHostNotFound,
 	ServiceSelectsNoPods,
 	ServiceTargetPortNotExposed,
