@@ -15,31 +15,28 @@ type InboundPort struct {
 }
 
 // InboundPorts answers "on which ports does w receive Service traffic, and
-// as which protocol": every port of the Services that select it, resolved
-// to the container port. When several Service ports reach one container
-// port, one declared (or sniffed, which may be) HTTP makes it HTTP: the
-// port is TCP only if every declaration says so.
+// as which protocol": every TCP port of the Services that select it,
+// resolved to the container port. When several Service ports reach one
+// container port, the sidecar takes the oldest Service's (inboundClaims);
+// when the input cannot tell which is oldest, one that may be HTTP
+// (declared or sniffed) is taken, so a caller asking "may this port run
+// HTTP?" is never told no wrongly.
 func (m *Model) InboundPorts(w *Workload) []InboundPort {
-	byPort := map[uint32]InboundPort{}
-	for _, s := range m.ServicesOf(w) {
-		for i := range s.Spec.Ports {
-			sp := &s.Spec.Ports[i]
-			port, _, ok := w.ContainerPort(sp.TargetPort, sp.Port)
-			if !ok || port == 0 {
-				continue
-			}
-			p := InboundPort{ContainerPort: uint32(port), Protocol: PortProtocol(sp), Service: s, Port: sp.Name}
-			if p.Port == "" {
-				p.Port = itoa(uint32(sp.Port))
-			}
-			old, seen := byPort[p.ContainerPort]
-			if !seen || (!old.MayBeHTTP() && p.MayBeHTTP()) {
-				byPort[p.ContainerPort] = p
+	order, byPort, ordered := m.inboundClaims(w)
+	out := make([]InboundPort, 0, len(order))
+	for _, port := range order {
+		pick := byPort[port][0]
+		if !ordered {
+			for _, c := range byPort[port] {
+				if !(pick.Protocol.IsHTTP() || pick.Protocol.Sniffed()) && (c.Protocol.IsHTTP() || c.Protocol.Sniffed()) {
+					pick = c
+				}
 			}
 		}
-	}
-	out := make([]InboundPort, 0, len(byPort))
-	for _, p := range byPort {
+		p := InboundPort{ContainerPort: uint32(port), Protocol: pick.Protocol, Service: pick.Service, Port: pick.Port.Name}
+		if p.Port == "" {
+			p.Port = itoa(uint32(pick.Port.Port))
+		}
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ContainerPort < out[j].ContainerPort })

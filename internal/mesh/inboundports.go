@@ -33,9 +33,30 @@ type InboundConflict struct {
 // sniffed ports are told apart; HTTP and gRPC are one class). UDP ports
 // and named targetPorts no container declares are skipped.
 func (m *Model) InboundPortConflicts(w *Workload) []InboundConflict {
+	order, byPort, ordered := m.inboundClaims(w)
+	var out []InboundConflict
+	for _, port := range order {
+		cs := byPort[port]
+		first := cs[0].Protocol.Class()
+		for _, c := range cs[1:] {
+			if c.Protocol.Class() != first && c.Service != cs[0].Service {
+				out = append(out, InboundConflict{ContainerPort: port, Claims: cs, Ordered: ordered})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// inboundClaims lists, per container port of w in first-seen order, the
+// Service ports that reach it, oldest Service first (then by name); ordered
+// is false when the Services carry no distinct creation times, so which
+// one istiod takes is decided at apply time. UDP ports and named
+// targetPorts no container declares are skipped.
+func (m *Model) inboundClaims(w *Workload) (order []int32, byPort map[int32][]InboundClaim, ordered bool) {
 	svcs := slices.Clone(m.ServicesOf(w))
-	if len(svcs) < 2 {
-		return nil
+	if len(svcs) == 0 {
+		return nil, nil, false
 	}
 	slices.SortStableFunc(svcs, func(a, b *Service) int {
 		if ta, tb := creationTime(a.Object), creationTime(b.Object); !ta.Equal(tb) {
@@ -43,8 +64,7 @@ func (m *Model) InboundPortConflicts(w *Workload) []InboundConflict {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	byPort := map[int32][]InboundClaim{}
-	var order []int32
+	byPort = map[int32][]InboundClaim{}
 	for _, s := range svcs {
 		for i := range s.Spec.Ports {
 			sp := &s.Spec.Ports[i]
@@ -61,24 +81,13 @@ func (m *Model) InboundPortConflicts(w *Workload) []InboundConflict {
 			byPort[target] = append(byPort[target], InboundClaim{s, sp, PortProtocol(sp)})
 		}
 	}
-	ordered := !creationTime(svcs[0].Object).IsZero()
+	ordered = len(svcs) == 1 || !creationTime(svcs[0].Object).IsZero()
 	for _, s := range svcs[1:] {
 		if creationTime(s.Object).Equal(creationTime(svcs[0].Object)) {
 			ordered = false
 		}
 	}
-	var out []InboundConflict
-	for _, port := range order {
-		cs := byPort[port]
-		first := cs[0].Protocol.Class()
-		for _, c := range cs[1:] {
-			if c.Protocol.Class() != first && c.Service != cs[0].Service {
-				out = append(out, InboundConflict{ContainerPort: port, Claims: cs, Ordered: ordered})
-				break
-			}
-		}
-	}
-	return out
+	return order, byPort, ordered
 }
 
 // Class groups protocols that build the same kind of inbound chain:
