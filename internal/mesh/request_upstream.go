@@ -156,13 +156,11 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	case dest.Service != nil:
 		s := dest.Service
 		u.Service = s
-		if port == 0 {
-			if len(s.Spec.Ports) == 1 {
-				port = uint32(s.Spec.Ports[0].Port)
-			} else {
-				port = r.Port
-			}
+		var ports []uint32
+		for _, p := range s.Spec.Ports {
+			ports = append(ports, uint32(p.Port))
 		}
+		port = ClusterPort(port, ports, r.Port)
 		sp, _ := s.Port(port)
 		if sp == nil {
 			u.Cluster = ClusterName(port, d.Subset, d.Host)
@@ -174,20 +172,16 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 		u.ServicePort = sp
 	case len(dest.Entries) > 0:
 		u.Entries = dest.Entries
-		if port == 0 {
-			if ps := dest.Entries[0].Spec.Ports; len(ps) == 1 {
-				port = ps[0].Number
-			} else {
-				port = r.Port
-			}
+		var ports []uint32
+		for _, p := range dest.Entries[0].Spec.Ports {
+			ports = append(ports, p.Number)
 		}
+		port = ClusterPort(port, ports, r.Port)
 		// A ServiceEntry that selects pods (workloadSelector) has them as
 		// endpoints: their server side decides as a Service's would.
 		u.Service, u.ServicePort = m.entryAsService(dest.Entries, port)
 	default:
-		if port == 0 {
-			port = r.Port
-		}
+		port = ClusterPort(port, nil, r.Port)
 		u.Cluster = ClusterName(port, d.Subset, d.Host)
 		ns := m.ServiceNamespace(d.Host)
 		known := (ns != "" && m.NamespaceInInput(ns) && m.Has("Service")) || (ns == "" && m.Has("ServiceEntry") && !isWildcard(d.Host))
