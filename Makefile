@@ -41,7 +41,8 @@ release:
 # a tag whose archives are published).
 krew:
 	@mkdir -p deploy/krew
-	bash hack/krew-manifest.sh dist/checksums.txt > deploy/krew/meshdoctor.yaml
+	bash hack/krew-manifest.sh dist/checksums.txt > deploy/krew/meshdoctor.yaml.tmp
+	mv deploy/krew/meshdoctor.yaml.tmp deploy/krew/meshdoctor.yaml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -525,6 +527,24 @@ func TestNetworkPolicy(t *testing.T) {
 	}
 	if len(from) != 2 {
 		t.Errorf("ports %v: want 8443 and 8080 only", from)
+	}
+}
+
+// TestPodDisruptionBudget: one replica stays up through drains; a single
+// replica gets no budget, which would block every drain.
+func TestPodDisruptionBudget(t *testing.T) {
+	objs, _ := render(t, nil)
+	pdb := only[*policyv1.PodDisruptionBudget](t, objs)
+	d := only[*appsv1.Deployment](t, objs)
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 || pdb.Spec.Selector == nil ||
+		!maps.Equal(pdb.Spec.Selector.MatchLabels, d.Spec.Selector.MatchLabels) {
+		t.Errorf("PodDisruptionBudget %+v does not keep one of the Deployment's pods", pdb.Spec)
+	}
+	objs, _ = render(t, map[string]any{"replicaCount": 1})
+	for _, o := range objs {
+		if _, ok := o.(*policyv1.PodDisruptionBudget); ok {
+			t.Error("a PodDisruptionBudget for a single replica blocks every node drain")
+		}
 	}
 }
 

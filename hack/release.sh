@@ -43,6 +43,6 @@ for p in $PLATFORMS; do
   fi
 done
 rm -rf "$DIST/.stage"
-(cd "$DIST" && sha256sum -- *.tar.gz *.zip >checksums.txt)
+(cd "$DIST" && shopt -s nullglob && sha256sum -- *.tar.gz *.zip >checksums.txt)
 echo "release: $VERSION in $DIST/" >&2
 cat "$DIST/checksums.txt"
