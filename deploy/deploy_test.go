@@ -444,6 +444,9 @@ var notSentToWebhook = map[manifest.GroupKind]string{
 	{Kind: "Secret"}:                                   "would send private keys to meshdoctor; certificate checks run in continuous mode",
 	{Kind: "ConfigMap"}:                                "every ConfigMap of the cluster would be sent for the few Istio reads; continuous mode sees mesh config changes",
 	{Group: "extensions", Kind: "Ingress"}:             "the same objects as networking.k8s.io Ingress: matchPolicy Equivalent sends them as those",
+	{Group: "extensions", Kind: "Deployment"}:          "the same objects as apps Deployment (served only before Kubernetes 1.16): matchPolicy Equivalent sends them as those",
+	{Group: "extensions", Kind: "DaemonSet"}:           "the same objects as apps DaemonSet (served only before Kubernetes 1.16): matchPolicy Equivalent sends them as those",
+	{Group: "extensions", Kind: "ReplicaSet"}:          "made by Deployments, as apps ReplicaSets are",
 	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:   "the API server never calls webhooks for webhook configurations",
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}: "the API server never calls webhooks for webhook configurations",
 }

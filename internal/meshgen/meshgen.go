@@ -229,7 +229,7 @@ spec:
     matchLabels: {istio: ingressgateway}
   template:
     metadata:
-      labels: {istio: ingressgateway, app: istio-ingressgateway}
+      labels: {istio: ingressgateway, app: istio-ingressgateway, sidecar.istio.io/inject: "true"}
       annotations: {inject.istio.io/templates: gateway}
     spec:
       containers:
