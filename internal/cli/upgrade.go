@@ -21,6 +21,7 @@ type upgradeFlags struct {
 	in           inputFlags
 	to           string
 	revision     string
+	kubeVersion  string
 	output       string
 	onlyAffected bool
 }
@@ -48,8 +49,12 @@ and control plane each proxy is left with and whether its version skew is
 supported (istiod at most one minor ahead, never behind), and the changes
 crossed for the resources of the namespaces that move.
 
+The cluster's Kubernetes version (the live API server's, or --kube-version)
+is checked against the versions --to supports (istio.io's support table).
+
 Exit codes: 0 nothing in the configuration is affected, 1 something is
-(or, with --revision, a proxy is left outside the supported skew), 2 bad
+(or, with --revision, a proxy is left outside the supported skew, or
+--to does not support the cluster's Kubernetes version), 2 bad
 input (a --to older than the current version, not a version).`,
 		Example: `  meshdoctor upgrade --to 1.24.3 ./k8s
   meshdoctor upgrade --to 1.22.2 --istio-version 1.20.6 --only-affected ./k8s
@@ -61,6 +66,7 @@ input (a --to older than the current version, not a version).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.to, "to", "", "the Istio version to upgrade to (e.g. 1.24.3)")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "the cluster's Kubernetes version (e.g. 1.29), to check against the versions --to supports (default: the live API server's; unknown for files)")
 	fl.StringVar(&f.revision, "revision", "", "canary upgrade: the revision (istio.io/rev) the new control plane runs as")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(upgradeFormats, "|"))
 	fl.BoolVar(&f.onlyAffected, "only-affected", false, "list only the changes that affect this configuration")
@@ -85,6 +91,8 @@ type upgradeReport struct {
 	Newest string `json:"newestKnown,omitempty"`
 	// Canary is the --revision report.
 	Canary *upgrade.Canary `json:"canary,omitempty"`
+	// Kubernetes is --to's support for the cluster's Kubernetes version.
+	Kubernetes upgrade.Kubernetes `json:"kubernetes"`
 }
 
 func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, namespaceSet bool) error {
@@ -101,6 +109,13 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	opts, err := f.in.options()
 	if err != nil {
 		return err
+	}
+	if f.kubeVersion != "" {
+		kv, ok := mesh.ParseVersion(f.kubeVersion)
+		if !ok {
+			return usageErr("--kube-version: %q is not a version (want e.g. 1.29)", f.kubeVersion)
+		}
+		opts.Mesh.KubernetesVersion, opts.Mesh.KubernetesVersionSource = &kv, "--kube-version"
 	}
 	res, err := analyzeInput(ctx, streams, f.in, args, namespaceSet, opts)
 	if err != nil {
@@ -129,6 +144,7 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if newerMinor(to, upgrade.NewestReviewed) {
 		rep.Newest = upgrade.NewestReviewed.MinorString()
 	}
+	rep.Kubernetes = upgrade.CheckKubernetes(to, cur.Kubernetes, cur.KubernetesSource)
 	if f.revision != "" {
 		c := upgrade.EvaluateCanary(m, f.revision, to)
 		rep.Canary = &c
@@ -143,7 +159,7 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if err != nil {
 		return usageErr("writing output: %v", err)
 	}
-	if rep.Summary.Affected > 0 || rep.Canary != nil && rep.Canary.Unsupported > 0 {
+	if rep.Summary.Affected > 0 || rep.Canary != nil && rep.Canary.Unsupported > 0 || rep.Kubernetes.Problem != "" {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
@@ -159,6 +175,16 @@ func writeUpgradeText(w io.Writer, rep upgradeReport) error {
 	fmt.Fprintf(&b, "%d behaviour changes crossed, %d %s this configuration\n", rep.Summary.Crossed, rep.Summary.Affected, verb)
 	if rep.Newest != "" {
 		fmt.Fprintf(&b, "note: meshdoctor knows changes up to Istio %s; later ones are not listed\n", rep.Newest)
+	}
+	switch k := rep.Kubernetes; {
+	case k.Problem != "":
+		fmt.Fprintf(&b, "✗ Kubernetes %s (%s): %s (%s)\n", k.Version, k.Source, k.Problem, k.Ref)
+	case k.Version != "" && k.Supported != "":
+		fmt.Fprintf(&b, "✓ Kubernetes %s (%s) is supported by Istio %s (%s)\n", k.Version, k.Source, rep.To, k.Supported)
+	case k.Supported != "":
+		fmt.Fprintf(&b, "note: Istio %s supports Kubernetes %s; %s\n", rep.To, k.Supported, k.Note)
+	case k.Note != "":
+		fmt.Fprintf(&b, "note: %s\n", k.Note)
 	}
 	if rep.Canary != nil {
 		writeCanaryText(&b, rep.Canary)

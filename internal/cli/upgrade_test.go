@@ -213,3 +213,20 @@ func TestUpgradeRevision(t *testing.T) {
 		t.Errorf("absent revision:\n%s", out)
 	}
 }
+
+// TestUpgradeKubeVersion: --kube-version below what --to supports is
+// exit 1 with the range; inside it is reported as supported; a bad value
+// is exit 2.
+func TestUpgradeKubeVersion(t *testing.T) {
+	code, out, _ := run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.22.1", "--kube-version", "1.26", example000)
+	if code != ExitFindings || !strings.Contains(out, "Istio 1.22 supports Kubernetes 1.27 to 1.30") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	code, out, _ = run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.22.1", "--kube-version", "v1.29.4-gke.100", example000)
+	if code != ExitOK || !strings.Contains(out, "✓ Kubernetes 1.29 (--kube-version) is supported") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, "", nil, "upgrade", "--to", "1.22.2", "--kube-version", "latest", example000); code != ExitUsage {
+		t.Errorf("--kube-version latest: exit %d, want %d", code, ExitUsage)
+	}
+}

@@ -42,6 +42,11 @@ type Options struct {
 	MeshConfigSource string
 	// ClusterDomain defaults to cluster.local.
 	ClusterDomain string
+	// KubernetesVersion is the cluster's Kubernetes version when known
+	// (the live API server's, or given), KubernetesVersionSource where it
+	// comes from; nil when unknown.
+	KubernetesVersion       *Version
+	KubernetesVersionSource string
 	// Generators are Helm charts and kustomizations the input holds but
 	// that were skipped (not rendered): the objects they create are
 	// missing from the input.
