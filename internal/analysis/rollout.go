@@ -43,7 +43,20 @@ func rolloutHazards(live, change *manifest.Result, overlay func(live, files *man
 		return nil
 	}
 	only := Options{Rules: []*rules.Rule{check}, Mesh: opts.Mesh}
-	p := plan.Make(live, overlay(live, change), only.Check)
+	// The two ends are analyzed already (before and after, with every
+	// rule): the planner's baseline reuses them, and analyzes only the
+	// states in between, one model each.
+	to := overlay(live, change)
+	ends := func(r *manifest.Result) []finding.Finding {
+		switch r {
+		case live:
+			return before.Findings
+		case to:
+			return after.Findings
+		}
+		return only.Check(r)
+	}
+	p := plan.Make(live, to, ends)
 	// A route already broken before or after the change is not a rollout
 	// problem (the planner compares with the ends at the target version;
 	// before may run at the current one).
