@@ -99,15 +99,25 @@ func EvaluateCanary(m *mesh.Model, rev string, to mesh.Version) Canary {
 	}
 	sort.Strings(names)
 	moving := map[string]bool{}
+	injectors := map[string]mesh.Injector{}
+	byTag := map[string][]string{} // the namespaces that select each tag
 	for _, ns := range names {
-		in, ok := m.NamespaceInjector(ns)
+		if in, ok := m.NamespaceInjector(ns); ok {
+			injectors[ns] = in
+			if in.Tag != "" {
+				byTag[in.Tag] = append(byTag[in.Tag], ns)
+			}
+		}
+	}
+	for _, ns := range names {
+		in, ok := injectors[ns]
 		if !ok {
 			continue
 		}
 		nm := NamespaceMove{Namespace: ns, Moves: in.Revision == rev, Injector: in.String()}
 		moving[ns] = nm.Moves
 		if !nm.Moves {
-			nm.How = moveNamespace(m, ns, in, rev)
+			nm.How = moveNamespace(ns, in, rev, byTag[in.Tag])
 		}
 		c.Namespaces = append(c.Namespaces, nm)
 	}
@@ -178,19 +188,13 @@ func revisionStates(m *mesh.Model) []RevisionState {
 	return out
 }
 
-// moveNamespace is how a namespace that stays moves to rev.
-func moveNamespace(m *mesh.Model, ns string, in mesh.Injector, rev string) string {
+// moveNamespace is how a namespace that stays moves to rev; with are the
+// namespaces that select the same revision tag.
+func moveNamespace(ns string, in mesh.Injector, rev string, with []string) string {
 	relabel := fmt.Sprintf("kubectl label namespace %s istio-injection- istio.io/rev=%s --overwrite, then kubectl rollout restart deployment -n %s", ns, rev, ns)
 	if in.Tag == "" {
 		return relabel
 	}
-	var with []string
-	for _, other := range m.Namespaces {
-		if o, ok := m.NamespaceInjector(other.Name); ok && o.Tag == in.Tag {
-			with = append(with, other.Name)
-		}
-	}
-	sort.Strings(with)
 	return fmt.Sprintf("istioctl tag set %s --revision %s --overwrite moves every namespace of tag %s at once (%s), then restart their workloads; or alone: %s", in.Tag, rev, in.Tag, strings.Join(with, ", "), relabel)
 }
 
