@@ -144,7 +144,7 @@ func runUpgrade(ctx context.Context, streams IO, f upgradeFlags, args []string, 
 	if newerMinor(to, upgrade.NewestReviewed) {
 		rep.Newest = upgrade.NewestReviewed.MinorString()
 	}
-	rep.Kubernetes = upgrade.CheckKubernetes(to, cur.Kubernetes, cur.KubernetesSource)
+	rep.Kubernetes = upgrade.CheckKubernetes(to, m.Kubernetes, m.KubernetesSource)
 	if f.revision != "" {
 		c := upgrade.EvaluateCanary(m, f.revision, to)
 		rep.Canary = &c

@@ -255,10 +255,6 @@ type IstioInfo struct {
 	// Revisions are the revision tags and injectors of the input's
 	// webhooks.
 	Revisions Revisions
-	// Kubernetes is the cluster's Kubernetes version (nil: unknown) and
-	// KubernetesSource where it comes from.
-	Kubernetes       *Version
-	KubernetesSource string
 }
 
 // ControlPlane is one istiod Deployment: its revision (istio.io/rev,
@@ -305,8 +301,7 @@ func PodRevision(w *Workload) string {
 }
 
 func (m *Model) readIstio(opts Options) IstioInfo {
-	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input)", Env: map[string]string{}, Revisions: m.readRevisions(),
-		Kubernetes: opts.KubernetesVersion, KubernetesSource: opts.KubernetesVersionSource}
+	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input)", Env: map[string]string{}, Revisions: m.readRevisions()}
 	for _, w := range m.Workloads {
 		c, ok := isIstiod(w)
 		if !ok {

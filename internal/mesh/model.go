@@ -76,6 +76,10 @@ type Model struct {
 
 	Mesh  MeshConfig
 	Istio IstioInfo
+	// Kubernetes is the cluster's Kubernetes version (nil: unknown) and
+	// KubernetesSource where it comes from (Options.KubernetesVersion).
+	Kubernetes       *Version
+	KubernetesSource string
 	// Generators: Options.Generators (skipped charts and kustomizations).
 	Generators []string
 
@@ -472,6 +476,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 	}
 	m.Mesh = m.readMeshConfig(opts.MeshConfig, opts.MeshConfigSource)
 	m.Istio = m.readIstio(opts)
+	m.Kubernetes, m.KubernetesSource = opts.KubernetesVersion, opts.KubernetesVersionSource
 	m.precompute()
 	return m
 }
