@@ -97,6 +97,12 @@ type Result struct {
 	ModelTime, RulesTime time.Duration
 }
 
+// Check is the findings of one state under these options: the planner's
+// (internal/plan) view of the analysis.
+func (o Options) Check(loaded *manifest.Result) []finding.Finding {
+	return Run(loaded, o).Findings
+}
+
 // Run analyzes loaded objects.
 func Run(loaded *manifest.Result, opts Options) *Result {
 	start := time.Now()

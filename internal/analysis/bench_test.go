@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
 	"github.com/meshdoctor/meshdoctor/internal/catalog"
+	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/meshgen"
@@ -200,4 +201,48 @@ func benchmarkReport(b *testing.B, name string, res *analysis.Result) {
 			}
 		})
 	}
+}
+
+// BenchmarkRolloutHazards: the rollout view of the planner on a large
+// cluster (the generated mesh plus seed 003's subset change): one
+// analysis per planner state, with the one rule it checks.
+func BenchmarkRolloutHazards(b *testing.B) {
+	for _, s := range sizes[:2] {
+		mesh := loaded(b, s.ns, s.services)
+		from, err := manifest.Load([]string{"../../testdata/plan/add-subset/from"}, manifest.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		change, err := manifest.Load([]string{"../../testdata/plan/add-subset/to"}, manifest.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		live := &manifest.Result{Unknown: map[string]int{}, Objects: append(append([]*manifest.Object{}, mesh.Objects...), from.Objects...)}
+		opts := analysis.Options{Rules: catalog.All()}
+		final := overlayByID(live, change)
+		after, before := analysis.Run(final, opts), analysis.Run(live, opts)
+		b.Run(s.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				res := *after
+				res.Findings = append([]finding.Finding{}, after.Findings...)
+				analysis.AddRolloutHazards(&res, final, live, change, overlayByID, catalog.ByName("subset-not-found"), opts, before)
+			}
+		})
+	}
+}
+
+// overlayByID applies files over live as the cluster overlay does.
+func overlayByID(live, files *manifest.Result) *manifest.Result {
+	replaced := map[manifest.ID]bool{}
+	for _, o := range files.Objects {
+		replaced[o.ID()] = true
+	}
+	out := &manifest.Result{Unknown: map[string]int{}}
+	for _, o := range live.Objects {
+		if !replaced[o.ID()] {
+			out.Objects = append(out.Objects, o)
+		}
+	}
+	out.Objects = append(out.Objects, files.Objects...)
+	return out
 }

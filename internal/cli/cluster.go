@@ -14,6 +14,7 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/catalog"
 	"github.com/meshdoctor/meshdoctor/internal/cluster"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 )
 
 // requestTimeout bounds each API request when --request-timeout is unset,
@@ -60,6 +61,9 @@ func readCluster(ctx context.Context, streams IO, f analyzeFlags, namespaceSet, 
 	live, err := cluster.Load(ctx, cfg, copts)
 	if err != nil {
 		return nil, "", clusterErr(err)
+	}
+	if v, ok := mesh.ParseVersion(live.ServerVersion); ok && opts.Mesh.KubernetesVersion == nil {
+		opts.Mesh.KubernetesVersion, opts.Mesh.KubernetesVersionSource = &v, "the API server at "+live.Host
 	}
 	for _, d := range live.Denied {
 		opts.Denied = append(opts.Denied, analysis.Denied{Group: d.Group, Kind: d.Kind, Resource: d.Resource, Namespace: d.Namespace, Verb: d.Verb, Reason: d.Reason})

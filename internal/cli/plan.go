@@ -96,7 +96,7 @@ func runPlan(ctx context.Context, streams IO, f planFlags, args []string, namesp
 			return usageErr("no Kubernetes objects in %s", strings.Join(args, ", "))
 		}
 	}
-	p := plan.Make(from, to, opts)
+	p := plan.Make(from, to, opts.Check)
 	if err := plan.Write(streams.Out, f.output, p); err != nil {
 		return usageErr("writing output: %v", err)
 	}

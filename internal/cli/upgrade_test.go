@@ -174,3 +174,59 @@ func TestAnalyzeUpgradeToCatalog(t *testing.T) {
 		t.Errorf("1.22 → 1.25 crosses 1.24's 503 retry change on the gateway route:\n%s", out)
 	}
 }
+
+// TestUpgradeRevision: --revision adds the canary report (JSON canary)
+// with the namespaces of the input's injector labels and the proxies left
+// outside the supported skew (exit 1); a revision the input lacks moves
+// nothing.
+func TestUpgradeRevision(t *testing.T) {
+	dir := "../../testdata/upgrade/canary"
+	code, out, errb := run(t, "", nil, "upgrade", "--to", "1.24.2", "--revision", "1-24", "-o", "json", dir)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, stderr %q", code, errb)
+	}
+	var rep struct {
+		Canary *struct {
+			Revision    string
+			Unsupported int
+			Namespaces  []struct {
+				Namespace string
+				Moves     bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Canary == nil {
+		t.Fatalf("no canary report: %v\n%s", err, out)
+	}
+	if rep.Canary.Revision != "1-24" || rep.Canary.Unsupported != 1 || len(rep.Canary.Namespaces) != 5 {
+		t.Errorf("canary: %+v", rep.Canary)
+	}
+	// Without --revision there is no canary section.
+	_, out, _ = run(t, "", nil, "upgrade", "--to", "1.24.2", "-o", "json", dir)
+	if strings.Contains(out, `"canary"`) {
+		t.Errorf("canary report without --revision")
+	}
+	// A revision the input does not have: nothing moves, and the text
+	// says to install it.
+	_, out, _ = run(t, "", nil, "upgrade", "--to", "1.24.2", "--revision", "1-26", dir)
+	if !strings.Contains(out, "Canary: revision 1-26") || !strings.Contains(out, "revision 1-26 is not in the input") || strings.Contains(out, "Namespaces that move") {
+		t.Errorf("absent revision:\n%s", out)
+	}
+}
+
+// TestUpgradeKubeVersion: --kube-version below what --to supports is
+// exit 1 with the range; inside it is reported as supported; a bad value
+// is exit 2.
+func TestUpgradeKubeVersion(t *testing.T) {
+	code, out, _ := run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.22.1", "--kube-version", "1.26", example000)
+	if code != ExitFindings || !strings.Contains(out, "Istio 1.22 supports Kubernetes 1.27 to 1.30") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	code, out, _ = run(t, "", nil, "upgrade", "--to", "1.22.2", "--istio-version", "1.22.1", "--kube-version", "v1.29.4-gke.100", example000)
+	if code != ExitOK || !strings.Contains(out, "✓ Kubernetes 1.29 (--kube-version) is supported") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, "", nil, "upgrade", "--to", "1.22.2", "--kube-version", "latest", example000); code != ExitUsage {
+		t.Errorf("--kube-version latest: exit %d, want %d", code, ExitUsage)
+	}
+}

@@ -78,6 +78,9 @@ type Result struct {
 	// Read counts the kinds that were listed (or got) without error, the
 	// best-effort reads of istiod apart: 0 means nothing could be read.
 	Read int
+	// ServerVersion is the API server's version (v1.29.3), "" when the
+	// server would not say.
+	ServerVersion string
 }
 
 // Error is a failure to talk to the cluster at all (unreachable, bad
@@ -143,6 +146,11 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	resources, err := discover(ctx, dc)
 	if err != nil {
 		return nil, &Error{Host: cfg.Host, Err: err}
+	}
+	// The Kubernetes version decides which Istio releases support the
+	// cluster (upgrade); /version is readable by any authenticated user.
+	if v, err := dc.ServerVersion(); err == nil {
+		res.ServerVersion = v.GitVersion
 	}
 	client, err := rest.UnversionedRESTClientFor(withJSON(cfg))
 	if err != nil {

@@ -511,6 +511,30 @@ func TestUpgradeToLive(t *testing.T) {
 	}
 }
 
+// TestUpgradeKubernetesLive: the API server's version is the cluster's
+// Kubernetes version for upgrade, checked against what --to supports
+// (the test server runs a Kubernetes newer than Istio 1.22 supports);
+// --kube-version, given, wins.
+func TestUpgradeKubernetesLive(t *testing.T) {
+	requireAPIServer(t)
+	kc := adminKubeconfig(t)
+	code, out, errOut := runCLI(t, "upgrade", "--kubeconfig", kc, "--to", "1.22.9", "--istio-version", "1.22.2", "-o", "json")
+	var rep struct {
+		Kubernetes struct{ Version, Source, Problem string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v", code, errOut, err)
+	}
+	if rep.Kubernetes.Version == "" || !strings.Contains(rep.Kubernetes.Source, "API server") || !strings.Contains(rep.Kubernetes.Problem, "supports Kubernetes up to 1.30") {
+		t.Errorf("exit %d: want the server's version, outside 1.22's range: %+v", code, rep.Kubernetes)
+	}
+	_, out, _ = runCLI(t, "upgrade", "--kubeconfig", kc, "--to", "1.22.9", "--istio-version", "1.22.2", "--kube-version", "1.29", "-o", "json")
+	rep.Kubernetes.Problem = ""
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Kubernetes.Problem != "" || rep.Kubernetes.Source != "--kube-version" {
+		t.Errorf("--kube-version 1.29 wins and is supported: %+v (%v)", rep.Kubernetes, err)
+	}
+}
+
 // TestRolloutOrder: a change that adds a subset and the route to it (or
 // removes both) is healthy when finished but not while proxies receive it
 // in parts; --kube reports the order to apply it in.
@@ -616,7 +640,9 @@ spec:
 	if !strings.Contains(got["reviews"], "apply DestinationRule "+ns+"/reviews first") {
 		t.Errorf("adding a subset: apply the DestinationRule first; got %q", got["reviews"])
 	}
-	if !strings.Contains(got["ratings"], "apply the change to VirtualService "+ns+"/ratings first") || !strings.HasSuffix(got["ratings"], "then apply DestinationRule "+ns+"/ratings") {
+	// The planner's order (meshdoctor plan --kube), restricted to the
+	// resources of each hazard.
+	if !strings.Contains(got["ratings"], "apply VirtualService "+ns+"/ratings first") || !strings.HasSuffix(got["ratings"], "then apply DestinationRule "+ns+"/ratings") {
 		t.Errorf("removing a subset: apply the VirtualService first; got %q", got["ratings"])
 	}
 

@@ -267,6 +267,9 @@ type IstioInfo struct {
 	// ControlPlanes are all istiod Deployments in the input whose image
 	// tag is a version (revisions), in input order.
 	ControlPlanes []ControlPlane
+	// Revisions are the revision tags and injectors of the input's
+	// webhooks.
+	Revisions Revisions
 }
 
 // ControlPlane is one istiod Deployment: its revision (istio.io/rev,
@@ -279,6 +282,12 @@ type ControlPlane struct {
 	// UpgradedFrom is the image's version when an upgrade is simulated
 	// (--upgrade-to): Version is then the version after it.
 	UpgradedFrom *Version
+}
+
+// IsIstiod tells an istiod Deployment: a control plane, not a proxy.
+func IsIstiod(w *Workload) bool {
+	_, ok := isIstiod(w)
+	return ok
 }
 
 // isIstiod finds the discovery container of an istiod Deployment.
@@ -307,7 +316,7 @@ func PodRevision(w *Workload) string {
 }
 
 func (m *Model) readIstio(opts Options) IstioInfo {
-	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input)", Env: map[string]string{}}
+	info := IstioInfo{Version: AssumedVersion, VersionSource: "assumed (no istiod in the input)", Env: map[string]string{}, Revisions: m.readRevisions()}
 	for _, w := range m.Workloads {
 		c, ok := isIstiod(w)
 		if !ok {

@@ -42,6 +42,11 @@ type Options struct {
 	MeshConfigSource string
 	// ClusterDomain defaults to cluster.local.
 	ClusterDomain string
+	// KubernetesVersion is the cluster's Kubernetes version when known
+	// (the live API server's, or given), KubernetesVersionSource where it
+	// comes from; nil when unknown.
+	KubernetesVersion       *Version
+	KubernetesVersionSource string
 	// Generators are Helm charts and kustomizations the input holds but
 	// that were skipped (not rendered): the objects they create are
 	// missing from the input.
@@ -71,6 +76,10 @@ type Model struct {
 
 	Mesh  MeshConfig
 	Istio IstioInfo
+	// Kubernetes is the cluster's Kubernetes version (nil: unknown) and
+	// KubernetesSource where it comes from (Options.KubernetesVersion).
+	Kubernetes       *Version
+	KubernetesSource string
 	// Generators: Options.Generators (skipped charts and kustomizations).
 	Generators []string
 
@@ -473,6 +482,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 	m.Istio = m.readIstio(opts)
 	m.indexAuthz()
 	m.indexWorkloadEntries()
+	m.Kubernetes, m.KubernetesSource = opts.KubernetesVersion, opts.KubernetesVersionSource
 	m.precompute()
 	return m
 }

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -24,10 +25,17 @@ import (
 	secapi "istio.io/api/security/v1beta1"
 	istiosec "istio.io/client-go/pkg/apis/security/v1"
 
-	"github.com/meshdoctor/meshdoctor/internal/analysis"
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 )
+
+// Check returns the findings of a state of the cluster. The planner takes
+// the analysis as a function rather than importing it, so that the
+// analysis can in turn ask the planner (the rollout-order finding of
+// `analyze --kube` is a view of the plan): the CLI passes
+// analysis.Options.Check with every rule, the rollout view the one rule
+// whose intermediate states it reports.
+type Check func(*manifest.Result) []finding.Finding
 
 // Step is one kubectl apply or delete, in order.
 type Step struct {
@@ -48,12 +56,19 @@ type Step struct {
 	// yaml holds generated manifests (intermediate objects), by index
 	// into objects.
 	yaml map[int][]byte
+	// changes are the differences between the states the step applies
+	// (none for an intermediate step).
+	changes []change
+	// bridges says what an intermediate version does.
+	bridges string
 }
 
 // Conflict is a set of changes no order applies safely.
 type Conflict struct {
 	Resources []manifest.Ref `json:"resources"`
 	Errors    []string       `json:"errors"`
+
+	findings []finding.Finding
 }
 
 // Plan is the ordered change.
@@ -64,6 +79,47 @@ type Plan struct {
 	StatesChecked int `json:"statesChecked"`
 	// Unchanged counts resources equal in both states.
 	Unchanged int `json:"unchanged"`
+
+	// states checks the states between the start and the end (Hazards).
+	states *states
+}
+
+// states analyzes states between a start and an end: the start with some
+// changes applied. An error counts only when neither end has it.
+type states struct {
+	check    Check
+	baseline map[findingKey]bool
+	start    map[manifest.ID]*manifest.Object
+	// order is the start's object order, so that a state lists its
+	// objects as the files did (stable findings).
+	order   []manifest.ID
+	checked *int
+}
+
+// errors analyzes state with cs (and extra objects) applied and returns
+// the errors neither end state has.
+func (s *states) errors(state map[manifest.ID]*manifest.Object, order []manifest.ID, cs []change, extra ...*manifest.Object) []finding.Finding {
+	*s.checked++
+	res := &manifest.Result{Unknown: map[string]int{}}
+	next := apply(state, cs, extra)
+	for _, id := range order {
+		if o := next[id]; o != nil {
+			res.Objects = append(res.Objects, o)
+		}
+	}
+	for _, c := range cs {
+		if c.action == "apply" && state[c.id] == nil {
+			res.Objects = append(res.Objects, c.after)
+		}
+	}
+	res.Objects = append(res.Objects, extraNew(state, extra)...)
+	var out []finding.Finding
+	for _, f := range s.check(res) {
+		if f.Severity >= finding.Error && !s.baseline[keyOf(f)] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // change is one resource's difference between the states.
@@ -81,9 +137,9 @@ func (c change) ref() manifest.Ref {
 	return c.before.Ref()
 }
 
-// Make plans the change from one state to the other. opts are the
-// analysis options (rules, mesh options) every state is checked with.
-func Make(from, to *manifest.Result, opts analysis.Options) *Plan {
+// Make plans the change from one state to the other; check analyzes
+// every state (the start, the end and each one in between).
+func Make(from, to *manifest.Result, check Check) *Plan {
 	p := &Plan{}
 	changes := diff(from.Objects, to.Objects, &p.Unchanged)
 	if len(changes) == 0 {
@@ -91,47 +147,26 @@ func Make(from, to *manifest.Result, opts analysis.Options) *Plan {
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].prio < changes[j].prio })
 
-	baseline := map[findingKey]bool{}
+	st := &states{check: check, baseline: map[findingKey]bool{}, start: map[manifest.ID]*manifest.Object{}, checked: &p.StatesChecked}
 	for _, r := range []*manifest.Result{from, to} {
-		for _, f := range analysis.Run(r, opts).Findings {
+		for _, f := range check(r) {
 			if f.Severity >= finding.Error {
-				baseline[keyOf(f)] = true
+				st.baseline[keyOf(f)] = true
 			}
 		}
 	}
-	state := map[manifest.ID]*manifest.Object{}
-	var order []manifest.ID
 	for _, o := range from.Objects {
 		id := o.ID()
-		if _, dup := state[id]; !dup {
-			order = append(order, id)
+		if _, dup := st.start[id]; !dup {
+			st.order = append(st.order, id)
 		}
-		state[id] = o
+		st.start[id] = o
 	}
-	// newErrors analyzes the state with cs applied and returns the errors
-	// neither end state has.
+	p.states = st
+	state := maps.Clone(st.start)
+	order := slices.Clone(st.order)
 	newErrors := func(cs []change, extra ...*manifest.Object) []finding.Finding {
-		p.StatesChecked++
-		res := &manifest.Result{Unknown: map[string]int{}}
-		next := apply(state, cs, extra)
-		for _, id := range order {
-			if o := next[id]; o != nil {
-				res.Objects = append(res.Objects, o)
-			}
-		}
-		for _, c := range cs {
-			if c.action == "apply" && state[c.id] == nil {
-				res.Objects = append(res.Objects, c.after)
-			}
-		}
-		res.Objects = append(res.Objects, extraNew(state, extra)...)
-		var out []finding.Finding
-		for _, f := range analysis.Run(res, opts).Findings {
-			if f.Severity >= finding.Error && !baseline[keyOf(f)] {
-				out = append(out, f)
-			}
-		}
-		return out
+		return st.errors(state, order, cs, extra...)
 	}
 	commit := func(cs []change) {
 		for _, c := range cs {
@@ -188,7 +223,7 @@ func Make(from, to *manifest.Result, opts analysis.Options) *Plan {
 		if bridge, c, ok := bridgeSubsets(remaining, newErrors); ok {
 			st := Step{Action: "apply", Resources: []manifest.Ref{bridge.obj.Ref()}, Intermediate: true, Wait: waitFor(bridge.obj),
 				Why:     fmt.Sprintf("no order of the remaining changes is safe (%s); this version of %s %s, so the rest can follow safely", errorList(deferred[c.id]), refString(bridge.obj.Ref()), bridge.what),
-				objects: []*manifest.Object{bridge.obj}, yaml: map[int][]byte{0: bridge.yaml}}
+				objects: []*manifest.Object{bridge.obj}, yaml: map[int][]byte{0: bridge.yaml}, bridges: bridge.what}
 			p.Steps = append(p.Steps, st)
 			state[bridge.obj.ID()] = bridge.obj
 			continue
@@ -204,7 +239,11 @@ func Make(from, to *manifest.Result, opts analysis.Options) *Plan {
 				}
 			}
 		}
-		p.Conflicts = append(p.Conflicts, Conflict{Resources: refs, Errors: errs})
+		var fs []finding.Finding
+		for _, c := range remaining {
+			fs = append(fs, deferred[c.id]...)
+		}
+		p.Conflicts = append(p.Conflicts, Conflict{Resources: refs, Errors: errs, findings: fs})
 		st := stepFor(remaining, deferred)
 		st.Unsafe = true
 		st.Why = "no safe order exists for these changes: every order passes through a state with " + strings.Join(errs, "; ")
@@ -378,7 +417,7 @@ func extraNew(state map[manifest.ID]*manifest.Object, extra []*manifest.Object) 
 
 // stepFor describes a step: what it does and why it comes here.
 func stepFor(cs []change, deferred map[manifest.ID][]finding.Finding) Step {
-	st := Step{Action: cs[0].action}
+	st := Step{Action: cs[0].action, changes: cs}
 	var whys []string
 	var waits []string
 	for _, c := range cs {

@@ -73,7 +73,7 @@ func TestPlans(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join("../../testdata/plan", tc.name)
-			p := plan.Make(load(t, filepath.Join(dir, "from")), load(t, filepath.Join(dir, "to")), analysis.Options{Rules: catalog.All()})
+			p := plan.Make(load(t, filepath.Join(dir, "from")), load(t, filepath.Join(dir, "to")), analysis.Options{Rules: catalog.All()}.Check)
 			if got := summary(p); got != tc.want {
 				t.Errorf("steps:\n%s\nwant:\n%s\n%s", got, tc.want, explain(p))
 			}
@@ -99,7 +99,7 @@ func explain(p *plan.Plan) string {
 
 func TestConflictNamesResources(t *testing.T) {
 	dir := "../../testdata/plan/relabel"
-	p := plan.Make(load(t, dir+"/from"), load(t, dir+"/to"), analysis.Options{Rules: catalog.All()})
+	p := plan.Make(load(t, dir+"/from"), load(t, dir+"/to"), analysis.Options{Rules: catalog.All()}.Check)
 	if len(p.Conflicts) != 1 || len(p.Conflicts[0].Resources) != 2 || len(p.Conflicts[0].Errors) == 0 {
 		t.Fatalf("conflicts: %+v", p.Conflicts)
 	}
@@ -107,8 +107,61 @@ func TestConflictNamesResources(t *testing.T) {
 
 func TestNothingToDo(t *testing.T) {
 	dir := "../../testdata/plan/add-subset/to"
-	p := plan.Make(load(t, dir), load(t, dir), analysis.Options{Rules: catalog.All()})
+	p := plan.Make(load(t, dir), load(t, dir), analysis.Options{Rules: catalog.All()}.Check)
 	if len(p.Steps) != 0 || p.Unchanged == 0 {
 		t.Errorf("same state twice: %+v", p)
+	}
+}
+
+// hazardSummary renders hazards as "early < first: rule on resource |
+// order" lines.
+func hazardSummary(p *plan.Plan) string {
+	var lines []string
+	for _, h := range p.Hazards() {
+		var early, first []string
+		for _, o := range h.Early {
+			early = append(early, o.Action+" "+o.Resource.Kind+"/"+o.Resource.Name)
+		}
+		for _, o := range h.First {
+			first = append(first, o.Action+" "+o.Resource.Kind+"/"+o.Resource.Name)
+		}
+		lines = append(lines, fmt.Sprintf("%s before %s: %s on %s/%s | %s", strings.Join(early, ","), strings.Join(first, ","), h.Error.Rule, h.Error.Resource.Kind, h.Error.Resource.Name, plan.Sentence(h.Order)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestHazards: the states one apply of the whole change can pass
+// through that the plan avoids, and the order that avoids them. Changes
+// whose order does not matter have none.
+func TestHazards(t *testing.T) {
+	sync := "; wait: the proxies have it: `istioctl proxy-status` shows SYNCED; "
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"add-subset", "apply VirtualService/reviews before apply DestinationRule/reviews: subset-not-found on VirtualService/reviews | apply DestinationRule shop/reviews first" + sync + "then apply VirtualService shop/reviews"},
+		{"remove-subset", "apply DestinationRule/reviews before apply VirtualService/reviews: subset-not-found on VirtualService/reviews | apply VirtualService shop/reviews first" + sync + "then apply DestinationRule shop/reviews"},
+		{"delete-all", "delete DestinationRule/reviews before delete VirtualService/reviews: subset-not-found on VirtualService/reviews | delete VirtualService shop/reviews first; wait: the proxies drop it: `istioctl proxy-status` SYNCED; then delete DestinationRule shop/reviews"},
+		// The order includes the bridge.
+		{"rename-subset", "apply DestinationRule/reviews before apply VirtualService/reviews: subset-not-found on VirtualService/reviews | apply an intermediate version of DestinationRule shop/reviews that carries the subsets of both states, so routes to either exist (`meshdoctor plan --write DIR` writes it) first" + sync + "then apply VirtualService shop/reviews" + sync + "then apply DestinationRule shop/reviews"},
+		{"mtls-loosen", "apply Namespace/batch before apply PeerAuthentication/default: non-mesh-client-strict-mtls on CronJob/report | apply PeerAuthentication shop/default first" + sync + "then apply Namespace batch"},
+		// No hazard: no order of these changes adds an error; the
+		// plan's order is by convention only.
+		{"serviceentry", ""},
+		{"port-rename", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join("../../testdata/plan", tc.name)
+			p := plan.Make(load(t, filepath.Join(dir, "from")), load(t, filepath.Join(dir, "to")), analysis.Options{Rules: catalog.All()}.Check)
+			if got := hazardSummary(p); got != tc.want {
+				t.Errorf("hazards:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+	// A conflict is a hazard no order avoids.
+	dir := "../../testdata/plan/relabel"
+	p := plan.Make(load(t, dir+"/from"), load(t, dir+"/to"), analysis.Options{Rules: catalog.All()}.Check)
+	hs := p.Hazards()
+	if len(hs) == 0 || !hs[0].Unsafe || len(hs[0].Early) != 2 {
+		t.Errorf("relabel: want an unsafe hazard naming both changes, got %+v", hs)
 	}
 }

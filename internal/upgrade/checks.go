@@ -36,6 +36,7 @@ var checks = map[string]CheckFunc{
 	"ambient-dns-capture":             checkAmbientDNS,
 	"ip-auto-allocation":              checkIPAutoAllocation,
 	"native-sidecars":                 checkNativeSidecars,
+	"internal-address-config":         checkInternalAddressConfig,
 	"dns-respects-traffic-exclusions": checkDNSExclusions,
 	"shared-hostnames":                checkSharedHostnames,
 	"backendtlspolicy-v1":             checkAPIv1("BackendTLSPolicy"),
@@ -785,5 +786,28 @@ func checkCNIExcludeNamespaces(c *Context) {
 			continue
 		}
 		c.AffectAt(w.Object, w.PodPos("metadata"), fmt.Sprintf("%s %s/%s is in the ambient mesh, but its namespace is in values.cni.excludeNamespaces of %s: from Istio %s the CNI agent takes it out of the mesh", w.Kind, w.Namespace, w.Name, src, c.Change.Release))
+	}
+}
+
+// checkInternalAddressConfig finds gateway routes that match x-envoy-*
+// headers, which Envoy 1.33 strips from callers it no longer takes as
+// internal. Routes bound only to the mesh are left alone: the Istio note
+// names gateways (and useRemoteAddress) as where the headers are lost.
+func checkInternalAddressConfig(c *Context) {
+	for _, vs := range c.Model.VirtualServices {
+		if len(vs.BoundGateways()) == 0 {
+			continue
+		}
+		for i, h := range vs.Spec.Http {
+			for j, mt := range h.Match {
+				for name := range mt.GetHeaders() {
+					if !strings.HasPrefix(strings.ToLower(name), "x-envoy-") {
+						continue
+					}
+					c.Affect(vs.Object, fmt.Sprintf("http route %d of VirtualService %s/%s matches header %s at gateway %s: from Istio %s (Envoy 1.33) the gateway strips x-envoy-* headers from callers on private addresses unless meshNetworks lists them (ENABLE_HCM_INTERNAL_NETWORKS)",
+						i, vs.Namespace, vs.Name, name, strings.Join(vs.BoundGateways(), ", "), c.Change.Release), "spec", "http", i, "match", j, "headers", name)
+				}
+			}
+		}
 	}
 }

@@ -169,6 +169,13 @@ metadata: {name: backend, namespace: shop}
 spec: {type: ExternalName, externalName: api.example.com}`, drTLSYAML("{mode: SIMPLE}")},
 			spared: []string{svcHTTPS, drTLSYAML("{mode: SIMPLE}")},
 			want:   "ExternalName Service"},
+		// Gateway routes matching x-envoy-* headers; the same match on a
+		// mesh-only route, or another header at the gateway, is spared.
+		{id: "envoy-internal-address-config", from: "1.24.3", to: "1.25.0",
+			affected: []string{gatewayPublic, strings.Replace(vsRoute("api.example.com", "backend.shop.svc.cluster.local"), "  - route:", "  - match: [{headers: {x-envoy-internal: {exact: \"true\"}}}]\n    route:", 1)},
+			spared: []string{gatewayPublic, strings.Replace(vsRoute("api.example.com", "backend.shop.svc.cluster.local"), "  - route:", "  - match: [{headers: {x-caller: {exact: internal}}}]\n    route:", 1),
+				strings.Replace(strings.Replace(vsRoute("backend.shop.svc.cluster.local", "backend.shop.svc.cluster.local"), "gateways: [istio-system/public]", "gateways: [mesh]", 1), "  - route:", "  - match: [{headers: {x-envoy-internal: {exact: \"true\"}}}]\n    route:", 1)},
+			want: "matches header x-envoy-internal at gateway istio-system/public"},
 		{id: "wildcard-host-precedence", from: "1.20.0", to: "1.21.0",
 			affected: []string{gatewayPublic, vsRoute(`"*.example.com"`, "backend.shop.svc.cluster.local"),
 				strings.Replace(vsRoute("api.example.com", "backend.shop.svc.cluster.local"), "name: public", "name: api", 1)},
@@ -353,9 +360,15 @@ func TestCatalogWellFormed(t *testing.T) {
 		if len(c.Sources) == 0 {
 			t.Errorf("%s: no source", c.ID)
 		}
+		// Istio's release notes; for a change of the Envoy shipped, also
+		// Envoy's version history and the Istio source's release-note
+		// file (its upgrade note, verbatim).
 		for _, s := range c.Sources {
-			if !strings.HasPrefix(s, "https://istio.io/latest/") || !strings.Contains(s, "/news/releases/") {
-				t.Errorf("%s: source %s is not an istio.io release note", c.ID, s)
+			istioNote := strings.HasPrefix(s, "https://istio.io/latest/") && strings.Contains(s, "/news/releases/")
+			envoyNote := c.Kind == KindEnvoy && (strings.HasPrefix(s, "https://envoyproxy.io/docs/envoy/") && strings.Contains(s, "/version_history/") ||
+				strings.HasPrefix(s, "https://github.com/istio/istio/blob/") && strings.Contains(s, "/releasenotes/notes/"))
+			if !istioNote && !envoyNote {
+				t.Errorf("%s: source %s is not an istio.io release note (nor, for an Envoy change, Envoy's version history or Istio's release-note file)", c.ID, s)
 			}
 		}
 		if r, ok := c.OptOutRemovedVersion(); ok && !c.ReleaseVersion().Less(r) {

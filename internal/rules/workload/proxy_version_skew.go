@@ -53,19 +53,6 @@ func controlPlaneFor(cps []mesh.ControlPlane, w *mesh.Workload) *mesh.ControlPla
 // nextMinor is the first release of the minor after v ("1.21").
 func nextMinor(v mesh.Version) string { return fmt.Sprintf("%d.%d", v.Major, v.Minor+1) }
 
-// skew describes why v is unsupported with control plane cp, or "".
-func skew(v, cp mesh.Version) string {
-	switch {
-	case v.Major != cp.Major:
-		return "a different major version"
-	case v.Minor > cp.Minor:
-		return "newer than istiod: the data plane may not be ahead of the control plane"
-	case cp.Minor-v.Minor > 1:
-		return fmt.Sprintf("%d minor versions behind istiod: at most one is supported", cp.Minor-v.Minor)
-	}
-	return ""
-}
-
 func runProxyVersionSkew(p *rules.Pass) {
 	m := p.Model
 	cps := m.Istio.ControlPlanes
@@ -105,7 +92,7 @@ func runProxyVersionSkew(p *rules.Pass) {
 			if cp == nil {
 				continue
 			}
-			why := skew(v, cp.Version)
+			why := mesh.ProxySkew(v, cp.Version)
 			if why == "" {
 				continue
 			}
