@@ -147,7 +147,10 @@ func TestHazards(t *testing.T) {
 		// No hazard: no order of these changes adds an error; the
 		// plan's order is by convention only.
 		{"serviceentry", ""},
-		{"port-rename", ""},
+		// Renaming a Service port its route names breaks in either
+		// order (destination-port-not-found on the route, once per
+		// side): no safe order, both states' errors are hazards.
+		{"port-rename", "apply Service/web,apply VirtualService/web before : destination-port-not-found on VirtualService/web | apply Service shop/web, VirtualService shop/web\napply Service/web,apply VirtualService/web before : destination-port-not-found on VirtualService/web | apply Service shop/web, VirtualService shop/web"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join("../../testdata/plan", tc.name)
