@@ -64,6 +64,10 @@ type Handler struct {
 	opts     Options
 	// Observe, when set, is told each review's outcome and duration.
 	Observe func(Outcome, time.Duration)
+	// Ready, when set, says why the analyzer cannot answer yet (a cache
+	// still filling would make every object look new): the change is let
+	// through unchecked, with a warning.
+	Ready func() error
 }
 
 // NewHandler reviews changes with a under opts.
@@ -124,6 +128,11 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	allow := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
 	if req.SubResource != "" || req.Operation == admissionv1.Connect || slices.Contains(h.opts.ExcludeNamespaces, req.Namespace) {
 		return allow, Skipped
+	}
+	if h.Ready != nil {
+		if err := h.Ready(); err != nil {
+			return failOpen(uid, "%v", err)
+		}
 	}
 	c, ok, err := changeOf(req)
 	if err != nil {
