@@ -129,4 +129,3 @@ func id(r cluster.Resource, u *unstructured.Unstructured) manifest.ID {
 	gk := r.GroupKind()
 	return manifest.ID{Group: gk.Group, Kind: gk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
 }
-
