@@ -192,3 +192,31 @@ spec:
 		t.Errorf("removing subset v3: new findings %q, want subset-not-found on the frontend VirtualService", got)
 	}
 }
+
+// The analysis of a scope as it is is reused only while its namespaces
+// are unchanged.
+func TestStateSeesChanges(t *testing.T) {
+	s := state(t, reviews)
+	route := change.Change{Apply: load(t, routeToV3)}
+	if got := newRules(s.Analyze(route)); len(got) != 1 {
+		t.Fatalf("before the subset: new findings %q, want 1", got)
+	}
+	// A change elsewhere, then the subset.
+	for _, o := range load(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: elsewhere}\n").Objects {
+		s.Put(o)
+	}
+	if got := newRules(s.Analyze(route)); len(got) != 1 {
+		t.Fatalf("after a change elsewhere: new findings %q, want 1", got)
+	}
+	for _, o := range load(t, subsetV3).Objects {
+		s.Put(o)
+	}
+	if got := newRules(s.Analyze(route)); len(got) != 0 {
+		t.Errorf("after the subset: new findings %q, want none", got)
+	}
+	s.Delete(manifest.ID{Group: "networking.istio.io", Kind: "DestinationRule", Namespace: "shop", Name: "reviews"})
+	// Without any DestinationRule both subsets are missing.
+	if got := newRules(s.Analyze(route)); len(got) != 2 {
+		t.Errorf("after deleting the DestinationRule: new findings %q, want 2", got)
+	}
+}

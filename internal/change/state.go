@@ -39,8 +39,15 @@ type State struct {
 	spaces   map[string]*space // by namespace; "" holds cluster-scoped objects
 	links    map[string][]string
 	domain   string
-	baseline map[string]*analysis.Result // by scope key, for gen
-	baseGen  uint64
+	// baseline holds each scope's analysis as it is, by scope key, with
+	// the generations of its namespaces when it was made: a change in
+	// another namespace (pods come and go all the time) leaves it valid.
+	baseline map[string]baseline
+}
+
+type baseline struct {
+	res   *analysis.Result
+	stamp []uint64
 }
 
 // space is one namespace's objects, with their sorted list built on
@@ -49,6 +56,7 @@ type space struct {
 	objects  map[manifest.ID]*manifest.Object
 	problems map[manifest.ID]manifest.Problem
 	sorted   []*manifest.Object
+	gen      uint64 // State.gen when the namespace last changed
 }
 
 // NewState holds an empty cluster analyzed with opts; root is Istio's root
@@ -77,8 +85,7 @@ func (s *State) Put(o *manifest.Object) {
 	sp := s.space(o.Namespace)
 	sp.objects[id] = o
 	delete(sp.problems, id)
-	sp.sorted = nil
-	s.gen++
+	s.changed(sp)
 }
 
 // PutProblem records an object that could not be decoded (the object
@@ -89,8 +96,7 @@ func (s *State) PutProblem(id manifest.ID, p manifest.Problem) {
 	sp := s.space(id.Namespace)
 	delete(sp.objects, id)
 	sp.problems[id] = p
-	sp.sorted = nil
-	s.gen++
+	s.changed(sp)
 }
 
 // Delete records an object as deleted.
@@ -103,8 +109,12 @@ func (s *State) Delete(id manifest.ID) {
 	}
 	delete(sp.objects, id)
 	delete(sp.problems, id)
-	sp.sorted = nil
+	s.changed(sp)
+}
+
+func (s *State) changed(sp *space) {
 	s.gen++
+	sp.sorted, sp.gen = nil, s.gen
 }
 
 // Generation counts the changes recorded: equal generations hold the same
@@ -291,8 +301,8 @@ func (s *State) scope(c Change) []string {
 }
 
 // Analyze analyzes the change on its scope of the cluster held (see
-// State); the analysis of the scope as it is is kept until the next
-// recorded change, so requests in a row pay for it once.
+// State); the analysis of the scope as it is is kept until one of its
+// namespaces changes, so requests in a row pay for it once.
 func (s *State) Analyze(c Change) *analysis.Result {
 	scope := s.scope(c)
 	key := "*"
@@ -301,22 +311,39 @@ func (s *State) Analyze(c Change) *analysis.Result {
 	}
 	s.mu.Lock()
 	live := s.slice(scope)
-	gen := s.gen
+	stamp := s.stamp(scope)
 	base := s.baseline[key]
-	if s.baseGen != gen {
-		base = nil
+	s.mu.Unlock()
+	if base.res != nil && slices.Equal(base.stamp, stamp) {
+		return Analyze(live, c, s.opts, base.res)
+	}
+	res := analysis.Run(live, s.opts)
+	s.mu.Lock()
+	if s.baseline == nil || len(s.baseline) >= maxBaselines {
+		s.baseline = map[string]baseline{}
+	}
+	if slices.Equal(s.stamp(scope), stamp) {
+		s.baseline[key] = baseline{res, stamp}
 	}
 	s.mu.Unlock()
-	if base == nil {
-		base = analysis.Run(live, s.opts)
-		s.mu.Lock()
-		if s.baseGen != gen || s.baseline == nil {
-			s.baseline, s.baseGen = map[string]*analysis.Result{}, gen
-		}
-		if s.gen == gen {
-			s.baseline[key] = base
-		}
-		s.mu.Unlock()
+	return Analyze(live, c, s.opts, res)
+}
+
+// maxBaselines bounds the cache of scope analyses (each holds a model of
+// its scope); past it the cache starts over.
+const maxBaselines = 256
+
+// stamp is the generations of the scope's namespaces (all for nil);
+// s.mu is held.
+func (s *State) stamp(scope []string) []uint64 {
+	if scope == nil {
+		return []uint64{s.gen}
 	}
-	return Analyze(live, c, s.opts, base)
+	out := make([]uint64, len(scope))
+	for i, ns := range scope {
+		if sp := s.spaces[ns]; sp != nil {
+			out[i] = sp.gen
+		}
+	}
+	return out
 }
