@@ -34,11 +34,11 @@ type State struct {
 	opts analysis.Options
 	root string
 
-	mu       sync.RWMutex
-	gen      uint64
-	spaces   map[string]*space // by namespace; "" holds cluster-scoped objects
-	links    map[string][]string
-	domain   string
+	mu     sync.RWMutex
+	gen    uint64
+	spaces map[string]*space // by namespace; "" holds cluster-scoped objects
+	links  map[string][]string
+	domain string
 	// baseline holds each scope's analysis as it is, by scope key, with
 	// the generations of its namespaces when it was made: a change in
 	// another namespace (pods come and go all the time) leaves it valid.
