@@ -2,9 +2,12 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -41,6 +44,16 @@ func watch(ctx context.Context, cfg *rest.Config, state *change.State, log *slog
 	w := &watcher{state: state, changed: make(chan struct{}, 1), log: log}
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, 0)
 	for _, r := range resources {
+		// An informer on a kind the account may not list retries
+		// forever and never syncs (never ready): leave such kinds out,
+		// and say so.
+		if _, err := client.Resource(r.GroupVersionResource()).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+			if apierrors.IsForbidden(err) {
+				log.Warn("not watching a kind the service account may not list: its checks see none", "kind", r.GroupKind().Kind, "group", r.GroupKind().Group)
+				continue
+			}
+			return nil, fmt.Errorf("listing %s: %w", r.GroupVersionResource().Resource, err)
+		}
 		inf := factory.ForResource(r.GroupVersionResource()).Informer()
 		// The cache keeps what the model reads, not the bookkeeping.
 		_ = inf.SetTransform(func(obj any) (any, error) {
