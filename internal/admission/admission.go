@@ -245,13 +245,17 @@ func describe(f finding.Finding) string {
 // does not read.
 func changeOf(req *admissionv1.AdmissionRequest) (change.Change, bool, error) {
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	r, ok := cluster.NewResource(gvk, req.Resource.Resource, req.Namespace != "")
+	r, ok := cluster.NewResource(gvk, req.Resource.Resource, req.Namespace != "" && !manifest.ClusterScoped(gvk.Kind))
 	if !ok {
 		return change.Change{}, false, nil
 	}
 	switch req.Operation {
 	case admissionv1.Delete:
-		return change.Change{Delete: []manifest.ID{{Group: gvk.Group, Kind: gvk.Kind, Namespace: req.Namespace, Name: req.Name}}}, true, nil
+		ns := req.Namespace
+		if !r.Namespaced() {
+			ns = "" // a Namespace's own requests name it as their namespace
+		}
+		return change.Change{Delete: []manifest.ID{{Group: gvk.Group, Kind: gvk.Kind, Namespace: ns, Name: req.Name}}}, true, nil
 	case admissionv1.Create, admissionv1.Update:
 		if len(req.Object.Raw) == 0 {
 			return change.Change{}, false, fmt.Errorf("%s request for %s without an object", req.Operation, gvk.Kind)
@@ -264,7 +268,7 @@ func changeOf(req *admissionv1.AdmissionRequest) (change.Change, bool, error) {
 		}
 		// The API server names the namespace in the request; the object
 		// may leave it out.
-		if o.Namespace == "" && req.Namespace != "" {
+		if o.Namespace == "" && r.Namespaced() {
 			o.Namespace = req.Namespace
 		}
 		if o.Name == "" {

@@ -90,6 +90,7 @@ func BenchmarkReview20k(b *testing.B) {
 			for n := 0; n < b.N; n++ {
 				lat := make([]time.Duration, len(bodies))
 				warned := 0
+				cpu0 := cpuTime()
 				for i, body := range bodies {
 					if mode == "changing" {
 						bump.Namespace = routes[(i*37)%len(routes)].Namespace
@@ -107,12 +108,14 @@ func BenchmarkReview20k(b *testing.B) {
 				if warned != len(bodies)/2 {
 					b.Fatalf("%d reviews warned about the missing subset, want %d", warned, len(bodies)/2)
 				}
+				cpu := (cpuTime() - cpu0) / time.Duration(len(bodies))
 				slices.Sort(lat)
 				pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
 				b.ReportMetric(float64(pct(.50).Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(pct(.95).Microseconds())/1000, "p95-ms")
 				b.ReportMetric(float64(pct(.99).Microseconds())/1000, "p99-ms")
-				b.Logf("%s: %d reviews, p50 %s p95 %s p99 %s max %s", mode, len(lat), pct(.50), pct(.95), pct(.99), lat[len(lat)-1])
+				b.ReportMetric(float64(cpu.Microseconds())/1000, "cpu-ms/review")
+				b.Logf("%s: %d reviews, p50 %s p95 %s p99 %s max %s; CPU %s per review (all threads, GC included)", mode, len(lat), pct(.50), pct(.95), pct(.99), lat[len(lat)-1], cpu)
 			}
 		})
 	}

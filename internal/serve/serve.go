@@ -140,7 +140,7 @@ func Run(ctx context.Context, opts Options) error {
 	log.Info("serving", "webhook", webhookLn.Addr().String()+"/validate", "probes", probeLn.Addr().String())
 
 	if !w.waitSynced(ctx) {
-		return ctx.Err()
+		return nil // stopped before the cache filled
 	}
 	ready.Store(true)
 
