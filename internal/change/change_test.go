@@ -220,3 +220,29 @@ func TestStateSeesChanges(t *testing.T) {
 		t.Errorf("after deleting the DestinationRule: new findings %q, want 2", got)
 	}
 }
+
+// Reviews run side by side while the watch records changes (go test
+// -race checks the locking).
+func TestStateConcurrent(t *testing.T) {
+	s := state(t, reviews)
+	route := change.Change{Apply: load(t, routeToV3)}
+	extra := load(t, subsetV3).Objects
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			for _, o := range extra {
+				s.Put(o)
+			}
+			s.Delete(extra[0].ID())
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		s.Analyze(route)
+	}
+	<-done
+	s.Relate(analysis.Run(s.Snapshot(), opts()).Model)
+	if got := newRules(s.Analyze(route)); len(got) != 2 {
+		t.Errorf("after the changes settle (no DestinationRule): new findings %q, want the two missing subsets", got)
+	}
+}
