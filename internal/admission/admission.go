@@ -211,9 +211,10 @@ func (h *Handler) decide(req *admissionv1.AdmissionRequest, res *analysis.Result
 }
 
 // maxWarnings keeps a review's warnings within what the API server passes
-// on (it truncates beyond a few kilobytes).
+// on whole: past 4096 characters in all it cuts each to 256
+// (k8s.io/apiserver/pkg/endpoints/filters/warning.go).
 const (
-	maxWarnings    = 8
+	maxWarnings    = 6
 	maxWarningSize = 600
 )
 
