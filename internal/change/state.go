@@ -1,6 +1,8 @@
 package change
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -175,12 +177,8 @@ func (s *State) slice(namespaces []string) *manifest.Result {
 }
 
 func compareIDs(a, b manifest.ID) int {
-	for _, c := range [][2]string{{a.Group, b.Group}, {a.Kind, b.Kind}, {a.Namespace, b.Namespace}, {a.Name, b.Name}} {
-		if n := strings.Compare(c[0], c[1]); n != 0 {
-			return n
-		}
-	}
-	return 0
+	return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.Kind, b.Kind),
+		strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 }
 
 // Relate records which namespaces refer to which, from a model of the
@@ -194,11 +192,18 @@ func (s *State) Relate(m *mesh.Model) {
 			links[to] = appendNew(links[to], from)
 		}
 	}
+	for _, tos := range links {
+		sort.Strings(tos)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Scopes computed with other links may differ: recompute them. The
+	// refresh after every settled change (pods come and go) mostly finds
+	// the same links, and keeps the baselines.
+	if s.domain != m.ClusterDomain || !maps.EqualFunc(s.links, links, slices.Equal) {
+		s.baseline = nil
+	}
 	s.links, s.domain = links, m.ClusterDomain
-	// Scopes computed with the old links may differ: recompute them.
-	s.baseline = nil
 }
 
 func appendNew(list []string, s string) []string {
