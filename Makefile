@@ -69,7 +69,9 @@ bench:
 	bash hack/bench.sh
 
 # Go benchmarks: load, model, per-rule, analysis and report at 1k/10k/100k
-# objects; one trace on ~50k objects beyond the load.
+# objects; one trace on ~50k objects beyond the load; 1,000 admission
+# reviews against a 20k-object watch cache (p50/p95/p99).
 gobench:
 	$(GO) test ./internal/analysis -run '^$$' -bench . -benchmem -benchtime 3x
 	$(GO) test ./internal/trace -run '^$$' -bench Trace50k -benchmem -benchtime 20x
+	$(GO) test ./internal/admission -run '^$$' -bench Review20k -benchtime 1x

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/meshdoctor/meshdoctor/internal/analysis"
-	"github.com/meshdoctor/meshdoctor/internal/catalog"
+	"github.com/meshdoctor/meshdoctor/internal/change"
 	"github.com/meshdoctor/meshdoctor/internal/cluster"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 	"github.com/meshdoctor/meshdoctor/internal/mesh"
@@ -131,12 +131,9 @@ func analyzeCluster(ctx context.Context, streams IO, f analyzeFlags, args []stri
 	if live.NamespaceMissing && !definesNamespace(files, scope) {
 		return nil, namespaceMissing(live, scope)
 	}
-	final := cluster.Overlay(live.Result, files)
-	res := analysis.Run(final, opts)
 	// The cluster as it is, at the version it runs.
 	baseline := analysis.Run(live.Result, current)
-	analysis.AddRolloutHazards(res, final, live.Result, files, cluster.Overlay, catalog.ByName("subset-not-found"), opts, baseline)
-	analysis.MarkPreExisting(res, baseline)
+	res := change.Analyze(live.Result, change.Change{Apply: files}, opts, baseline)
 	if f.onlyNew {
 		res.DropPreExisting()
 	}

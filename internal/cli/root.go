@@ -85,7 +85,7 @@ the fix.`,
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	root.AddCommand(newAnalyze(streams), newTrace(streams), newPlan(streams), newUpgrade(streams), newRules(streams), newVersion(streams))
+	root.AddCommand(newAnalyze(streams), newTrace(streams), newPlan(streams), newUpgrade(streams), newServe(streams), newRules(streams), newVersion(streams))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		//lint:ignore ST1005 the usage-error shape of kubectl: error, then "See '… --help'."
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}

@@ -520,6 +520,23 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // decode turns one item into an Object the way the file loader would.
 func (l *lister) decode(r resource, raw []byte, out *taskResult) {
+	o, p := decode(r, raw)
+	if p != nil {
+		out.problems = append(out.problems, *p)
+		return
+	}
+	out.objects = append(out.objects, o)
+}
+
+// Decode turns one object of kind r, as the API server serves it in JSON,
+// into the Object the file loader would produce (the informers of a
+// long-running process read through it); a schema meshdoctor reads more
+// strictly than the server is a Problem instead.
+func Decode(r Resource, raw []byte) (*manifest.Object, *manifest.Problem) {
+	return decode(r.r, raw)
+}
+
+func decode(r resource, raw []byte) (*manifest.Object, *manifest.Problem) {
 	typed := manifest.NewTyped(r.gk)
 	if err := json.Unmarshal(raw, typed); err != nil {
 		// The server accepted it, so this is a schema meshdoctor reads
@@ -529,9 +546,8 @@ func (l *lister) decode(r resource, raw []byte, out *taskResult) {
 		}
 		_ = json.Unmarshal(raw, &m)
 		ref := manifest.Ref{Kind: r.gk.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
-		out.problems = append(out.problems, manifest.Problem{Pos: manifest.Position{File: manifest.ClusterOrigin(ref)}, Severity: "error", Ref: &ref,
-			Message: fmt.Sprintf("%s does not match the %s schema: %v", ref, r.gk.Kind, err)})
-		return
+		return nil, &manifest.Problem{Pos: manifest.Position{File: manifest.ClusterOrigin(ref)}, Severity: "error", Ref: &ref,
+			Message: fmt.Sprintf("%s does not match the %s schema: %v", ref, r.gk.Kind, err)}
 	}
 	var name, ns string
 	var labels, annotations map[string]string
@@ -557,5 +573,5 @@ func (l *lister) decode(r resource, raw []byte, out *taskResult) {
 		ok.GetObjectKind().SetGroupVersionKind(r.gv.WithKind(r.gk.Kind))
 	}
 	ref := manifest.Ref{Kind: r.gk.Kind, Namespace: ns, Name: name}
-	out.objects = append(out.objects, manifest.NewObject(r.gv.String(), r.gk.Kind, ns, name, labels, annotations, typed, manifest.ClusterOrigin(ref)))
+	return manifest.NewObject(r.gv.String(), r.gk.Kind, ns, name, labels, annotations, typed, manifest.ClusterOrigin(ref)), nil
 }
