@@ -108,7 +108,7 @@ type Model struct {
 	instanceOwner       map[string]*Workload // namespace/Kind/name of a ReplicaSet or Job -> its workload
 	authz               *authzIndex          // AuthorizationPolicies (authz.go)
 	workloadEntriesByNS map[string][]*WorkloadEntry
-	injectorWebhooks    lazy[[]InjectorWebhook]
+	injectorWebhooks    *lazy[[]InjectorWebhook] // a pointer: copies of the model (upgrade's atVersion) share it
 }
 
 // GroupKind is a kind with its API group ("" for the core group).
@@ -323,6 +323,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		workloadByKey:      map[string]*Workload{},
 		instanceOwner:      map[string]*Workload{},
 		ingressClasses:     map[string]string{},
+		injectorWebhooks:   &lazy[[]InjectorWebhook]{},
 	}
 	if m.ClusterDomain == "" {
 		m.ClusterDomain = "cluster.local"
