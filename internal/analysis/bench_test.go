@@ -78,6 +78,27 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadFindings is BenchmarkLoad on the findings-heavy mesh, half
+// of whose objects are DestinationRules and VirtualServices (Istio specs
+// decode apart from Kubernetes objects).
+func BenchmarkLoadFindings(b *testing.B) {
+	for _, s := range sizes {
+		dir := findingsDir(b, s.ns, s.services)
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for i := 0; i < b.N; i++ {
+				res, err := manifest.Load([]string{dir}, manifest.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(res.Objects)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+		})
+	}
+}
+
 func loaded(b *testing.B, ns, services int) *manifest.Result {
 	return loadDir(b, meshDir(b, ns, services))
 }

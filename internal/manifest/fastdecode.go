@@ -6,6 +6,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"gopkg.in/yaml.v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -81,11 +82,16 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 		return false
 	}
 	if k.spec != nil && spec != noNode {
-		buf.Reset()
-		p.appendJSON(buf, spec, "", 0)
-		// Strict: an unknown field fails here, and decodeNode reports it.
-		if strictSpec.Unmarshal(buf.Bytes(), k.spec(typedObj).Interface()) != nil {
-			return false
+		// Straight from the tree (fastproto.go) where it can be decided
+		// exactly as protojson would; else through JSON as before.
+		if msg := k.spec(typedObj); !p.protoSpec(msg, spec, buf) {
+			proto.Reset(msg.Interface())
+			buf.Reset()
+			p.appendJSON(buf, spec, "", 0)
+			// Strict: an unknown field fails here, and decodeNode reports it.
+			if strictSpec.Unmarshal(buf.Bytes(), msg.Interface()) != nil {
+				return false
+			}
 		}
 	}
 	o.place(k, opts)

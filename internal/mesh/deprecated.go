@@ -1,6 +1,10 @@
 package mesh
 
 import (
+	"slices"
+	"strings"
+	"sync"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -82,7 +86,9 @@ func DeprecatedFieldsOf(o *manifest.Object) []DeprecatedField {
 		return nil
 	}
 	var out []DeprecatedField
-	walkDeprecated(spec, []any{"spec"}, 0, &out)
+	path := make([]any, 1, 16)
+	path[0] = "spec"
+	walkDeprecated(spec, path, 0, &out)
 	return out
 }
 
@@ -90,32 +96,47 @@ func DeprecatedFieldsOf(o *manifest.Object) []DeprecatedField {
 // most, and a hostile Struct should not recurse without end.
 const maxDeprecatedDepth = 32
 
+// walkDeprecated visits only the fields that can lead to a deprecation
+// (deprecatedPlan), so the few deprecated fields of a large spec cost a
+// handful of Has checks instead of a walk of every value set. path is a
+// stack the walk pushes on and pops; a finding copies it.
 func walkDeprecated(m protoreflect.Message, path []any, depth int, out *[]DeprecatedField) {
-	if depth > maxDeprecatedDepth || m.Descriptor().ParentFile().Package() == "google.protobuf" {
+	if depth > maxDeprecatedDepth {
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		p := append(append([]any(nil), path...), fd.JSONName())
-		if opts, ok := fd.Options().(*descriptorpb.FieldOptions); ok && opts.GetDeprecated() {
-			*out = append(*out, DeprecatedField{Path: p, Field: string(fd.FullName()), Known: deprecations[fd.FullName()]})
+	for _, fd := range deprecatedPlan(m.Descriptor()).fields {
+		if !m.Has(fd) {
+			continue
 		}
+		p := append(path, fd.JSONName())
+		if opts, ok := fd.Options().(*descriptorpb.FieldOptions); ok && opts.GetDeprecated() {
+			*out = append(*out, DeprecatedField{Path: slices.Clone(p), Field: string(fd.FullName()), Known: deprecations[fd.FullName()]})
+		}
+		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
 			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-					walkDeprecated(mv.Message(), append(append([]any(nil), p...), k.String()), depth+1, out)
+				// Map order is random; sort the keys so the findings are
+				// in the same order on every run.
+				mp := v.Map()
+				keys := make([]protoreflect.MapKey, 0, mp.Len())
+				mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+					keys = append(keys, k)
 					return true
 				})
+				slices.SortFunc(keys, func(a, b protoreflect.MapKey) int { return strings.Compare(a.String(), b.String()) })
+				for _, k := range keys {
+					walkDeprecated(mp.Get(k).Message(), append(p, k.String()), depth+1, out)
+				}
 			}
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
-				ip := append(append([]any(nil), p...), i)
 				switch fd.Kind() {
 				case protoreflect.MessageKind:
-					walkDeprecated(l.Get(i).Message(), ip, depth+1, out)
+					walkDeprecated(l.Get(i).Message(), append(p, i), depth+1, out)
 				case protoreflect.EnumKind:
-					deprecatedEnum(fd, l.Get(i).Enum(), ip, out)
+					deprecatedEnum(fd, l.Get(i).Enum(), append(p, i), out)
 				}
 			}
 		case fd.Kind() == protoreflect.MessageKind:
@@ -123,8 +144,7 @@ func walkDeprecated(m protoreflect.Message, path []any, depth int, out *[]Deprec
 		case fd.Kind() == protoreflect.EnumKind:
 			deprecatedEnum(fd, v.Enum(), p, out)
 		}
-		return true
-	})
+	}
 }
 
 func deprecatedEnum(fd protoreflect.FieldDescriptor, n protoreflect.EnumNumber, path []any, out *[]DeprecatedField) {
@@ -133,6 +153,91 @@ func deprecatedEnum(fd protoreflect.FieldDescriptor, n protoreflect.EnumNumber, 
 		return
 	}
 	if opts, ok := ev.Options().(*descriptorpb.EnumValueOptions); ok && opts.GetDeprecated() {
-		*out = append(*out, DeprecatedField{Path: path, Field: string(ev.FullName()), Value: string(ev.Name()), Known: deprecations[ev.FullName()]})
+		*out = append(*out, DeprecatedField{Path: slices.Clone(path), Field: string(ev.FullName()), Value: string(ev.Name()), Known: deprecations[ev.FullName()]})
 	}
+}
+
+// deprecationPlan is, for one message type, the fields (in schema order)
+// that are deprecated, or hold an enum with a deprecated value, or hold a
+// message through which a deprecated field can be reached. Well-known
+// types (Struct, Duration, wrappers) hold none.
+type deprecationPlan struct {
+	fields []protoreflect.FieldDescriptor
+}
+
+// deprecationPlans caches plans by message name; rules run concurrently.
+var deprecationPlans sync.Map // protoreflect.FullName → *deprecationPlan
+
+func deprecatedPlan(md protoreflect.MessageDescriptor) *deprecationPlan {
+	if p, ok := deprecationPlans.Load(md.FullName()); ok {
+		return p.(*deprecationPlan)
+	}
+	p := &deprecationPlan{}
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		opts, _ := fd.Options().(*descriptorpb.FieldOptions)
+		sub := fieldMessage(fd)
+		if opts.GetDeprecated() || (fd.Kind() == protoreflect.EnumKind && enumHasDeprecated(fd.Enum())) ||
+			(sub != nil && reachesDeprecated(sub)) {
+			p.fields = append(p.fields, fd)
+		}
+	}
+	if md.ParentFile().Package() == "google.protobuf" {
+		p.fields = nil
+	}
+	actual, _ := deprecationPlans.LoadOrStore(md.FullName(), p)
+	return actual.(*deprecationPlan)
+}
+
+// fieldMessage is the message type a field holds (a map's value type), or
+// nil.
+func fieldMessage(fd protoreflect.FieldDescriptor) protoreflect.MessageDescriptor {
+	if fd.IsMap() {
+		fd = fd.MapValue()
+	}
+	if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+		return fd.Message()
+	}
+	return nil
+}
+
+// reachesDeprecated reports whether a value of type md can hold a
+// deprecated field or enum value at any depth: whether one of the message
+// types reachable from it declares one. Reachability, not recursion on
+// plans, so a recursive type is judged by everything it can hold.
+func reachesDeprecated(md protoreflect.MessageDescriptor) bool {
+	seen := map[protoreflect.FullName]bool{}
+	var reach func(md protoreflect.MessageDescriptor) bool
+	reach = func(md protoreflect.MessageDescriptor) bool {
+		if seen[md.FullName()] || md.ParentFile().Package() == "google.protobuf" {
+			return false
+		}
+		seen[md.FullName()] = true
+		fields := md.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			if opts, ok := fd.Options().(*descriptorpb.FieldOptions); ok && opts.GetDeprecated() {
+				return true
+			}
+			if fd.Kind() == protoreflect.EnumKind && enumHasDeprecated(fd.Enum()) {
+				return true
+			}
+			if sub := fieldMessage(fd); sub != nil && reach(sub) {
+				return true
+			}
+		}
+		return false
+	}
+	return reach(md)
+}
+
+func enumHasDeprecated(ed protoreflect.EnumDescriptor) bool {
+	vals := ed.Values()
+	for i := 0; i < vals.Len(); i++ {
+		if opts, ok := vals.Get(i).Options().(*descriptorpb.EnumValueOptions); ok && opts.GetDeprecated() {
+			return true
+		}
+	}
+	return false
 }

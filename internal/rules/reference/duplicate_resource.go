@@ -36,7 +36,10 @@ var DuplicateResource = &rules.Rule{
 
 func runDuplicateResource(p *rules.Pass) {
 	type key struct{ group, kind, ns, name string }
-	first := map[key][]*manifest.Object{}
+	// The first object of each identity, and the later ones (rare) apart:
+	// a one-element slice per object was most of this rule's allocation.
+	first := make(map[key]*manifest.Object, len(p.Model.Objects))
+	later := map[key][]*manifest.Object{}
 	kustomized := map[string]bool{}
 	for _, o := range p.Model.Objects {
 		// generateName objects get a fresh name each.
@@ -44,8 +47,13 @@ func runDuplicateResource(p *rules.Pass) {
 			continue
 		}
 		k := key{o.Group(), o.Kind, o.Namespace, o.Name}
-		prev := first[k]
-		first[k] = append(prev, o)
+		f, seen := first[k]
+		if !seen {
+			first[k] = o
+			continue
+		}
+		prev := append([]*manifest.Object{f}, later[k]...)
+		later[k] = append(later[k], o)
 		for _, e := range prev {
 			if !sameTarget(e, o, kustomized) {
 				continue

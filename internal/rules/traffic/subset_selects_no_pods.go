@@ -39,11 +39,12 @@ var SubsetSelectsNoPods = &rules.Rule{
 func runSubsetSelectsNoPods(p *rules.Pass) {
 	m := p.Model
 	// Subsets some mesh route sends traffic to, by host and name.
-	used := map[string]bool{}
+	type subset struct{ host, name string }
+	used := map[subset]bool{}
 	for _, vs := range m.VirtualServices {
 		for _, d := range m.Destinations(vs) {
 			if d.Destination.Subset != "" {
-				used[d.Host+"|"+d.Destination.Subset] = true
+				used[subset{d.Host, d.Destination.Subset}] = true
 			}
 		}
 	}
@@ -71,7 +72,7 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 				}
 			}
 			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
-			if !used[dr.Host+"|"+s.Name] {
+			if !used[subset{dr.Host, s.Name}] {
 				// No route sends traffic to it: nothing fails yet. Defining
 				// subsets ahead of the versions that will serve them is
 				// common (Istio's own bookinfo destination-rule-all.yaml
