@@ -21,4 +21,5 @@ var Rules = []*rules.Rule{
 	RemovedAPI,
 	MeshConfigUnreadable,
 	DeprecatedField,
+	ServiceEntryProtocolConflict,
 }
