@@ -22,4 +22,5 @@ var Rules = []*rules.Rule{
 	MeshConfigUnreadable,
 	DeprecatedField,
 	ServiceEntryProtocolConflict,
+	TelemetryAccessLogWithoutProvider,
 }
