@@ -23,4 +23,5 @@ var Rules = []*rules.Rule{
 	DeprecatedField,
 	ServiceEntryProtocolConflict,
 	TelemetryAccessLogWithoutProvider,
+	JWKSFetchUnrestricted,
 }
