@@ -31,6 +31,12 @@ type MeshConfig struct {
 	// send requests for hosts outside the registry to BlackHoleCluster
 	// instead of PassthroughCluster.
 	RegistryOnly bool
+	// DefaultAccessLogProviders is defaultProviders.accessLogging: the
+	// providers a Telemetry accessLogging entry without providers uses.
+	DefaultAccessLogProviders []string
+	// AccessLogFile is the legacy accessLogFile: istiod falls back to it
+	// when Telemetry resources configure no access log provider.
+	AccessLogFile string
 	// RewriteAppProbes is the injector's sidecarInjectorWebhook.rewriteAppHTTPProbe,
 	// set where RewriteAppProbesSource says ("" for the default).
 	RewriteAppProbes       bool
@@ -90,6 +96,8 @@ func (m *Model) readMeshConfig(flag []byte, flagSource string) MeshConfig {
 			mc.HoldApplicationUntilProxyStarts = h.Value
 		}
 		mc.ProxyMetadata = cfg.GetDefaultConfig().GetProxyMetadata()
+		mc.DefaultAccessLogProviders = cfg.GetDefaultProviders().GetAccessLogging()
+		mc.AccessLogFile = cfg.GetAccessLogFile()
 		mc.Source, mc.Found = source, true
 		return nil
 	}

@@ -1,6 +1,8 @@
 package mesh
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	secapi "istio.io/api/security/v1beta1"
@@ -73,4 +75,14 @@ func JWTClaimHeader(name string) bool {
 	}
 	rest := name[len(prefix):]
 	return (strings.HasPrefix(rest, ".") && len(rest) > 1) || (strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") && len(rest) > 2)
+}
+
+// All lists every RequestAuthentication of the input, by namespace and
+// then in input order.
+func (ix RequestAuthns) All() []*RequestAuthentication {
+	out := make([]*RequestAuthentication, 0, ix.Count)
+	for _, ns := range slices.Sorted(maps.Keys(ix.byNS)) {
+		out = append(out, ix.byNS[ns]...)
+	}
+	return out
 }

@@ -17,4 +17,5 @@ var Rules = []*rules.Rule{
 	VirtualServiceInternalGateway,
 	GatewayPortNotInService,
 	GatewayServerConflict,
+	GatewayAPICRDBelowMinimum,
 }

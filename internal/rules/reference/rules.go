@@ -21,4 +21,7 @@ var Rules = []*rules.Rule{
 	RemovedAPI,
 	MeshConfigUnreadable,
 	DeprecatedField,
+	ServiceEntryProtocolConflict,
+	TelemetryAccessLogWithoutProvider,
+	JWKSFetchUnrestricted,
 }
