@@ -10,8 +10,8 @@ import "strings"
 // istio=ingressgateway|egressgateway and app=istio-*gateway labels of
 // istioctl/Helm installs, the inject.istio.io/templates=gateway annotation
 // of the istio/gateway chart (image "auto"), the gateway-name labels of
-// gateways deployed for Gateway API resources, and the "router" argument of
-// a proxyv2 container.
+// gateways deployed for Gateway API resources, the "router" argument of
+// a proxyv2 container, and an istio-proxy container with no other beside it.
 // https://istio.io/latest/docs/setup/additional-setup/gateway/
 func IsGatewayWorkload(w *Workload) (bool, string) {
 	if v := w.Labels["istio"]; strings.Contains(v, "gateway") {
@@ -37,6 +37,12 @@ func IsGatewayWorkload(w *Workload) (bool, string) {
 				return true, "container " + c.Name + " runs the proxy as a router"
 			}
 		}
+	}
+	// A sidecar always runs beside an application container; a pod whose
+	// only container is istio-proxy is a standalone proxy, a gateway (the
+	// istio/gateway chart's pod spec, or a hand-written gateway deployment).
+	if cs := w.PodSpec.Containers; len(cs) == 1 && cs[0].Name == "istio-proxy" {
+		return true, "its only container is istio-proxy (no application beside the proxy)"
 	}
 	return false, ""
 }

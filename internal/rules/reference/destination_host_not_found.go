@@ -20,7 +20,7 @@ var DestinationHostNotFound = &rules.Rule{
 	Since:   "0.1.0",
 	IST:     []string{"IST0101"},
 	Doc: rules.Doc{
-		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere. A host exists only for the namespaces its Service (annotation networking.istio.io/exportTo) or ServiceEntry (exportTo) is exported to: a ServiceEntry for hosts [\"*\"] exported to \".\" defines every host for its own namespace alone. A route's clients are its VirtualService's namespace, its Gateways' namespaces and the namespaces it is exported to by name.",
+		Mechanism: "A route destination's host is looked up in the service registry (Kubernetes Services and ServiceEntries). A short name (\"reviews\") is completed with the VirtualService's namespace; any name with a dot (\"reviews.prod\") is taken literally, so it never matches the Service host reviews.prod.svc.cluster.local. istiod does not reject a destination it cannot find: it writes the route with cluster outbound|<port>||<host>, a cluster no proxy has. meshdoctor reports cluster-local hosts only when the target namespace's Services are in the input, and partial names only when the full Service name is in the input; external hosts are left alone, since their ServiceEntry often lives elsewhere. A host exists only for the namespaces its Service (annotation networking.istio.io/exportTo) or ServiceEntry (exportTo) is exported to: a ServiceEntry for hosts [\"*\"] exported to \".\" defines every host for its own namespace alone. A route's clients are its VirtualService's namespace (unless its exportTo leaves it out), its Gateways' namespaces and the namespaces it is exported to by name.",
 		Symptom:   "Requests on the route get HTTP 503 with response flag NC (no cluster found; Envoy logs \"unknown cluster\"); TCP/TLS routes close the connection. A mirror to an unknown host silently drops the mirrored copies.",
 		Fix:       "Point the destination at the Service's fully qualified name (name.namespace.svc.cluster.local), or create the missing Service (or a ServiceEntry for a host outside the mesh).",
 		Before:    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: frontend\nspec:\n  hosts: [reviews.shop.svc.cluster.local]\n  http:\n  - route:\n    - destination:\n        host: reviews.shop   # taken literally, not reviews.shop.svc.cluster.local\n",
@@ -39,14 +39,11 @@ func runDestinationHostNotFound(p *rules.Pass) {
 	m := p.Model
 	sc := newScope(m)
 	for _, vs := range m.VirtualServices {
-		var clients []string // found when a host is not defined for the VirtualService's own namespace
+		clients := routeClients(m, vs)
+		if len(clients) == 0 {
+			continue // exported to no namespace ("~") and bound to no Gateway: no proxy uses it
+		}
 		for _, d := range m.Destinations(vs) {
-			if m.LookupHostFrom(vs.Namespace, d.Host).Found() {
-				continue // defined for one of its clients
-			}
-			if clients == nil {
-				clients = routeClients(m, vs)
-			}
 			miss, ok := sc.unresolved(d.Destination.Host, d.Host, clients)
 			if !ok {
 				continue
@@ -94,12 +91,20 @@ func runDestinationHostNotFound(p *rules.Pass) {
 }
 
 // routeClients are the namespaces whose proxies use vs's routes and must
-// see its destination hosts: its own namespace, the namespaces of the
-// Gateways it is bound to, and the namespaces it is explicitly exported
-// to. When a host is defined for any of them the rule stays silent.
+// see its destination hosts: its own namespace unless its exportTo leaves
+// it out (exportTo [other] hides it from its own namespace's sidecars),
+// the namespaces of the Gateways it is bound to, and the namespaces it is
+// explicitly exported to. When a host is defined for any of them the rule
+// stays silent.
 func routeClients(m *mesh.Model, vs *mesh.VirtualService) []string {
-	seen := map[string]bool{vs.Namespace: true}
-	out := []string{vs.Namespace}
+	seen := map[string]bool{}
+	var out []string
+	set, all, _ := m.VirtualServiceVisibility(vs)
+	if all || set[vs.Namespace] {
+		seen[vs.Namespace] = true
+		out = append(out, vs.Namespace)
+	}
+	own := len(out)
 	add := func(ns string) {
 		if ns != "" && !seen[ns] {
 			seen[ns] = true
@@ -110,12 +115,12 @@ func routeClients(m *mesh.Model, vs *mesh.VirtualService) []string {
 		key := mesh.GatewayKey(ref, vs.Namespace)
 		add(key[:strings.IndexByte(key, '/')])
 	}
-	if set, all, _ := m.VirtualServiceVisibility(vs); !all {
+	if !all {
 		for ns := range set {
 			add(ns)
 		}
 	}
-	slices.Sort(out[1:])
+	slices.Sort(out[own:])
 	return out
 }
 

@@ -16,7 +16,7 @@ var VirtualServiceRuleUnreachable = &rules.Rule{
 	Summary: "A VirtualService rule is never used: an earlier rule (a catch-all, the same match, or a broader one) takes all its requests.",
 	Needs:   []string{"VirtualService"},
 	Since:   "0.2.0",
-	IST:     []string{"IST0130"},
+	IST:     []string{"IST0130", "IST0131"},
 	Doc: rules.Doc{
 		Mechanism: "The proxy tries a VirtualService's http (tcp, tls) rules in the order written and the first rule whose match fits decides; the rules after it are not consulted. A rule is dead when an earlier one matches every request it would: an earlier rule without match (a catch-all), or earlier match blocks that are the same condition or broader (uri prefix /api before /api/v2, fewer headers, no method). istioctl analyze (IST0130) reports catch-alls and identical matches; meshdoctor also finds broader earlier matches, comparing exact, prefix and regex conditions, headers, query parameters, ports, source labels and gateways. It does not compare rules of different VirtualServices merged on a gateway.",
 		Symptom:   "The rule's destination, subset, rewrite, retries or fault never apply: its requests get the earlier rule's behaviour (canary or header routing seems ignored).",
