@@ -192,11 +192,11 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: mdtest-no-virtualservices}
 rules:
-- apiGroups: ["", apps, batch, discovery.k8s.io, networking.k8s.io, security.istio.io, gateway.networking.k8s.io, cloud.google.com]
+- apiGroups: ["", apps, batch, discovery.k8s.io, networking.k8s.io, security.istio.io, telemetry.istio.io, extensions.istio.io, gateway.networking.k8s.io, admissionregistration.k8s.io, cloud.google.com]
   resources: ["*"]
   verbs: [get, list]
 - apiGroups: [networking.istio.io]
-  resources: [destinationrules, gateways, serviceentries, sidecars, workloadentries]
+  resources: [destinationrules, gateways, serviceentries, sidecars, workloadentries, envoyfilters, proxyconfigs]
   verbs: [get, list]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
