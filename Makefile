@@ -60,7 +60,6 @@ fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzFastYAML -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzFastDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzAliasExpansion -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzProtoSpec -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/trace -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 # End-to-end numbers on generated meshes, clean and findings-heavy (objects,
