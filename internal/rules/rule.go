@@ -5,10 +5,11 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -228,21 +229,36 @@ func needsMet(m *mesh.Model, r *Rule) bool {
 	return len(r.Needs) == 0 || m.HasAny(r.Needs...)
 }
 
-// Sort orders findings by file, line, rule and message.
+// Sort orders findings by file, line, rule and message, keeping the order
+// of equal ones. It orders indexes and moves each finding once: a neglected
+// mesh has tens of thousands of findings, and a stable sort swapping the
+// findings themselves was a tenth of its rules phase.
 func Sort(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Origin.File != b.Origin.File {
-			return a.Origin.File < b.Origin.File
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int {
+		a, b := &fs[i], &fs[j]
+		if c := cmp.Compare(a.Origin.File, b.Origin.File); c != 0 {
+			return c
 		}
-		if a.Origin.Line != b.Origin.Line {
-			return a.Origin.Line < b.Origin.Line
+		if c := cmp.Compare(a.Origin.Line, b.Origin.Line); c != 0 {
+			return c
 		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
+		if c := cmp.Compare(a.Rule, b.Rule); c != 0 {
+			return c
 		}
-		return a.Message < b.Message
+		if c := cmp.Compare(a.Message, b.Message); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
+	sorted := make([]finding.Finding, len(fs))
+	for k, i := range idx {
+		sorted[k] = fs[i]
+	}
+	copy(fs, sorted)
 }
 
 // AtPod is At for a field below a workload's pod template (or Pod).
