@@ -66,11 +66,9 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 	if !ok {
 		return false
 	}
-	buf.Reset()
-	if k.spec == nil {
-		p.appendJSON(buf, root, "", 0)
-	} else {
-		p.appendJSON(buf, root, "spec", 0)
+	skip := ""
+	if k.spec != nil {
+		skip = "spec" // decoded below, as protojson would
 	}
 	dec := fastJSON
 	if checksGoFields(o, k) {
@@ -78,8 +76,18 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 		// fails here, and decodeNode reports it.
 		dec = strictJSON
 	}
-	if dec.Unmarshal(buf.Bytes(), typedObj) != nil {
-		return false
+	// Straight from the tree (fastgo.go) where it can be decided exactly
+	// as the JSON decoder would; else through JSON.
+	if !p.decodeGo(typedObj, root, skip, dec, buf) {
+		typedObj = k.new()
+		if meta, ok = typedObj.(metav1.Object); !ok {
+			return false
+		}
+		buf.Reset()
+		p.appendJSON(buf, root, skip, 0)
+		if dec.Unmarshal(buf.Bytes(), typedObj) != nil {
+			return false
+		}
 	}
 	if k.spec != nil && spec != noNode {
 		// Straight from the tree (fastproto.go) where it can be decided
