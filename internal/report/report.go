@@ -81,9 +81,9 @@ func document(res *analysis.Result) Document {
 func writeJSON(w *bufio.Writer, res *analysis.Result) error {
 	var scratch bytes.Buffer
 	w.WriteString("{\n  \"findings\": ")
-	if err := writeArray(w, &scratch, len(res.Findings), "  ", func(i int) any { return &res.Findings[i] }); err != nil {
-		return err
-	}
+	writeArray(w, len(res.Findings), "  ", func(b []byte, i int, prefix string) []byte {
+		return appendFinding(b, &res.Findings[i], prefix)
+	})
 	w.WriteString(",\n  \"summary\": ")
 	if err := writeIndented(w, &scratch, res.Summary(), "  "); err != nil {
 		return err
@@ -93,25 +93,25 @@ func writeJSON(w *bufio.Writer, res *analysis.Result) error {
 }
 
 // writeArray writes n elements as an indented JSON array whose opening
-// bracket is already at indentation prefix, as MarshalIndent lays it out.
-func writeArray(w *bufio.Writer, scratch *bytes.Buffer, n int, prefix string, elem func(int) any) error {
+// bracket is already at indentation prefix, as MarshalIndent lays it out;
+// elem appends element i, its first line at the inner indentation.
+func writeArray(w *bufio.Writer, n int, prefix string, elem func(b []byte, i int, prefix string) []byte) {
 	if n == 0 {
 		w.WriteString("[]")
-		return nil
+		return
 	}
 	w.WriteByte('[')
 	inner := prefix + "  "
+	var b []byte
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			w.WriteByte(',')
 		}
 		w.WriteString("\n" + inner)
-		if err := writeIndented(w, scratch, elem(i), inner); err != nil {
-			return err
-		}
+		b = elem(b[:0], i, inner)
+		w.Write(b)
 	}
 	w.WriteString("\n" + prefix + "]")
-	return nil
 }
 
 // writeIndented writes v as MarshalIndent(v, prefix, "  ") would, its

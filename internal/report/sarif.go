@@ -63,6 +63,9 @@ type sarifResult struct {
 	Level     string          `json:"level"`
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
+	// messageParts, when set, are Message.Text in pieces, written
+	// without joining them (appendSARIFResult).
+	messageParts []string
 }
 
 type sarifLocation struct {
@@ -113,14 +116,14 @@ func writeSARIF(w *bufio.Writer, res *analysis.Result, opts Options) error {
 			Properties:           map[string]string{"area": r.Area},
 		})
 	}
-	result := func(i int) any {
+	result := func(i int) sarifResult {
 		f := &res.Findings[i]
-		text := f.Message
+		parts := []string{f.Message}
 		if f.Symptom != "" {
-			text += "\nSymptom: " + f.Symptom
+			parts = append(parts, "\nSymptom: ", f.Symptom)
 		}
 		if f.Fix != "" {
-			text += "\nFix: " + f.Fix
+			parts = append(parts, "\nFix: ", f.Fix)
 		}
 		loc := sarifLocation{Logical: []sarifLogical{{FullyQualifiedName: f.Resource.String(), Kind: "resource"}}}
 		if f.Origin.File != "" && !strings.HasPrefix(f.Origin.File, "<") && !strings.Contains(f.Origin.File, "://") {
@@ -129,7 +132,7 @@ func writeSARIF(w *bufio.Writer, res *analysis.Result, opts Options) error {
 				loc.Physical.Region = &sarifRegion{StartLine: f.Origin.Line}
 			}
 		}
-		return sarifResult{RuleID: f.Code, RuleIndex: index[f.Rule], Level: level(f.Severity), Message: sarifText{text}, Locations: []sarifLocation{loc}}
+		return sarifResult{RuleID: f.Code, RuleIndex: index[f.Rule], Level: level(f.Severity), messageParts: parts, Locations: []sarifLocation{loc}}
 	}
 	// The sarifLog of one run, laid out as json.Encoder with a two-space
 	// indent would, the results streamed one by one.
@@ -139,9 +142,10 @@ func writeSARIF(w *bufio.Writer, res *analysis.Result, opts Options) error {
 		return err
 	}
 	w.WriteString(",\n      \"results\": ")
-	if err := writeArray(w, &scratch, len(res.Findings), "      ", result); err != nil {
-		return err
-	}
+	writeArray(w, len(res.Findings), "      ", func(b []byte, i int, prefix string) []byte {
+		r := result(i)
+		return appendSARIFResult(b, &r, prefix)
+	})
 	w.WriteString("\n    }\n  ]\n}\n")
 	return nil
 }
