@@ -9,6 +9,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Kubernetes types (and the metadata of Istio and Gateway API objects) are
@@ -42,6 +43,7 @@ const (
 	goBool
 	goInt
 	goUint
+	goIntOrString // intstr.IntOrString: its UnmarshalJSON, without encoding/json
 )
 
 type goType struct {
@@ -62,7 +64,8 @@ var (
 	goTypes   sync.Map // reflect.Type → *goType, complete ones only
 	goTypesMu sync.Mutex
 
-	stringMapType = reflect.TypeFor[map[string]string]()
+	stringMapType   = reflect.TypeFor[map[string]string]()
+	intOrStringType = reflect.TypeFor[intstr.IntOrString]()
 )
 
 // goTypeOf returns how t is decoded from the tree.
@@ -91,6 +94,12 @@ func buildGoType(t reflect.Type, built map[reflect.Type]*goType) *goType {
 	}
 	g := &goType{t: t}
 	built[t] = g
+	if t == intOrStringType {
+		// Every Service port's targetPort: its UnmarshalJSON runs
+		// encoding/json once more for the value inside.
+		g.kind = goIntOrString
+		return g
+	}
 	if p := reflect.PointerTo(t); p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler) {
 		return g // the type's own decoding
 	}
@@ -311,6 +320,25 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		return false
 	}
 	tag := d.tag(n)
+	if g.kind == goIntOrString {
+		// As IntOrString.UnmarshalJSON: a JSON string is the string
+		// form, anything else the int32 form; null and other types are
+		// left to it.
+		p := v.Addr().Interface().(*intstr.IntOrString)
+		switch tag {
+		case "!!str":
+			*p = intstr.IntOrString{Type: intstr.String, StrVal: strings.Clone(n.value)}
+			return true
+		case "!!int":
+			x, err := strconv.ParseInt(strings.ReplaceAll(n.value, "_", ""), 0, 32)
+			if err != nil {
+				return false
+			}
+			*p = intstr.IntOrString{Type: intstr.Int, IntVal: int32(x)}
+			return true
+		}
+		return false
+	}
 	if tag == "!!null" {
 		return true // null leaves a value as it is
 	}

@@ -64,6 +64,8 @@ var goTreeCases = []string{
 	"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - {name: http, port: 80, targetPort: 8080, appProtocol: http}\n  - {name: grpc, port: 81, targetPort: grpc}\n  selector: {app: a}\n  publishNotReadyAddresses: yes\n",
 	// Scalars the decoders must agree on, or the tree decoder declines.
 	"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 0x50}, {port: 1_000}, {port: '80'}, {port: 80.0}, {port: 99999999999}]}\n",
+	"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{targetPort: 0x1F90}, {targetPort: '8080'}, {targetPort: 99999999999}, {targetPort: true}, {targetPort: ~}, {targetPort: 1.5}]}\n",
+	"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{targetPort: -1_0}]}\n",
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {a: 1, b: true, c: ~, d: '2'}}\n",
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {hostNetwork: True, enableServiceLinks: false, automountServiceAccountToken: ~}\n",
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [~, {name: a}]}\n",
