@@ -117,17 +117,22 @@ func Run(loaded *manifest.Result, opts Options) *Result {
 			res.Unreadable++
 		}
 	}
-	fs := problemFindings(loaded.Problems)
-	fs = append(fs, deniedFindings(opts.Denied, opts.Rules)...)
+	extra := problemFindings(loaded.Problems)
+	extra = append(extra, deniedFindings(opts.Denied, opts.Rules)...)
 	if opts.Fallback != "" {
-		fs = append(fs, fallbackFinding(opts.Fallback))
+		extra = append(extra, fallbackFinding(opts.Fallback))
 	}
-	fs = append(fs, rules.Analyze(m, opts.Rules)...)
+	fs := rules.Analyze(m, opts.Rules) // sorted
 	if opts.Catalog != nil {
-		fs = append(fs, unknownIgnores(loaded.Objects, opts.Catalog)...)
+		extra = append(extra, unknownIgnores(loaded.Objects, opts.Catalog)...)
+	}
+	if len(extra) > 0 {
+		// The rules' findings are the bulk: copied once more only when
+		// the driver has findings of its own.
+		fs = append(extra, fs...)
+		rules.Sort(fs)
 	}
 	res.RulesTime = time.Since(start)
-	rules.Sort(fs)
 	res.Findings, res.Suppressed = suppress(fs, loaded.Objects, opts.Ignore)
 	return res
 }
