@@ -155,6 +155,9 @@ func TestFileReaderBound(t *testing.T) {
 	saved := keptOpen.Load()
 	keptOpen.Store(maxKeptOpen)
 	defer keptOpen.Store(saved)
+	savedText := maxKeptText
+	maxKeptText = 0 // streamed, as a file beyond the text a load keeps
+	defer func() { maxKeptText = savedText }()
 	res, err := Load([]string{f}, Options{})
 	if err != nil || len(res.Objects) != 2 {
 		t.Fatal(err, res)

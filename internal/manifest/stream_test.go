@@ -2,9 +2,12 @@ package manifest
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -52,4 +55,66 @@ func TestLoadStreams(t *testing.T) {
 		t.Errorf("a load of 48 MB of documents holds %d MB: the input's text is kept", held>>20)
 	}
 	runtime.KeepAlive(res)
+}
+
+// TestWholeFileMatchesStream: a file read whole (its documents pieces of
+// it) loads exactly as the same file streamed (documents copied, text read
+// again for positions): objects, problems and positions, over every
+// manifest in the repository and separator corner cases.
+func TestWholeFileMatchesStream(t *testing.T) {
+	var files []string
+	filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".json")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	dir := t.TempDir()
+	for i, c := range []string{
+		"--- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n--- \napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\n---\n# only a comment\n---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: d\r\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e\ndata:\n  k: v", // no final newline
+		"--- apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\nkind: [\n",
+	} {
+		f := filepath.Join(dir, fmt.Sprintf("case%d.yaml", i))
+		os.WriteFile(f, []byte(c), 0o644)
+		files = append(files, f)
+	}
+	saved := maxKeptText
+	defer func() { maxKeptText = saved }()
+	compared := 0
+	for _, f := range files {
+		maxKeptText = saved
+		whole, errW := Load([]string{f}, Options{})
+		maxKeptText = 0
+		streamed, errS := Load([]string{f}, Options{})
+		if (errW == nil) != (errS == nil) {
+			t.Errorf("%s: whole %v, streamed %v", f, errW, errS)
+			continue
+		}
+		if errW != nil {
+			continue
+		}
+		if len(whole.Objects) != len(streamed.Objects) || !reflect.DeepEqual(whole.Problems, streamed.Problems) {
+			t.Errorf("%s: whole %d objects %v; streamed %d objects %v", f, len(whole.Objects), whole.Problems, len(streamed.Objects), streamed.Problems)
+			continue
+		}
+		for i, a := range whole.Objects {
+			b := streamed.Objects[i]
+			ja, _ := json.Marshal(a.Typed)
+			jb, _ := json.Marshal(b.Typed)
+			if a.Ref() != b.Ref() || a.Line != b.Line || !bytes.Equal(ja, jb) {
+				t.Errorf("%s: object %d differs: %s line %d, %s line %d", f, i, a.Ref(), a.Line, b.Ref(), b.Line)
+			}
+			for _, p := range [][]any{nil, {"metadata", "name"}, {"spec"}, {"spec", "ports", 0, "port"}, {"data"}} {
+				compared++
+				if pa, pb := a.Pos(p...), b.Pos(p...); pa != pb {
+					t.Errorf("%s: %s Pos(%v): whole %v, streamed %v", f, a.Ref(), p, pa, pb)
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("only %d positions compared", compared)
+	}
 }
