@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,10 +298,11 @@ type decoder struct {
 	work chan chunk
 	wg   sync.WaitGroup
 	mu   sync.Mutex
-	// results by document sequence number; grown by submit, written by
-	// the workers, both under mu. (A map of 100k entries was a twentieth
-	// of the load phase in growing and rehashing.)
-	results []decoded
+	// results by document sequence number, in blocks of resultBlock;
+	// grown by submit, written by the workers, both under mu. (A map of
+	// 100k entries was a twentieth of the load phase in growing and
+	// rehashing, and one growing slice still a fortieth in copying.)
+	results [][]decoded
 	seq     int
 	// keptText is the size of the files kept whole (decoder.file).
 	keptText int64
@@ -320,7 +322,7 @@ func newDecoder(opts Options) *decoder {
 				out := decodeChunk(c, d.opts, &p, &buf)
 				out.file = c.file
 				d.mu.Lock()
-				d.results[c.seq] = out
+				*d.result(c.seq) = out
 				d.mu.Unlock()
 			}
 		}()
@@ -339,7 +341,7 @@ func (d *decoder) finish(res *Result, walked map[string]bool) {
 	// anything is a non-object; comment-only documents prove nothing.
 	dataOnly := map[string]bool{}
 	for i := 0; i < d.seq; i++ {
-		r := d.results[i]
+		r := d.result(i)
 		if !walked[r.file] || (len(r.objects) == 0 && len(r.problems) == 0) {
 			continue
 		}
@@ -348,8 +350,13 @@ func (d *decoder) finish(res *Result, walked map[string]bool) {
 		}
 		dataOnly[r.file] = len(r.objects) == 0 && allNotObject(r.problems)
 	}
+	nObjects := 0
 	for i := 0; i < d.seq; i++ {
-		r := d.results[i]
+		nObjects += len(d.result(i).objects)
+	}
+	res.Objects = slices.Grow(res.Objects, nObjects)
+	for i := 0; i < d.seq; i++ {
+		r := d.result(i)
 		if dataOnly[r.file] {
 			continue
 		}
@@ -378,10 +385,19 @@ func allNotObject(ps []Problem) bool {
 	return true
 }
 
+const resultBlock = 1024
+
+// result is the slot of document seq.
+func (d *decoder) result(seq int) *decoded {
+	return &d.results[seq/resultBlock][seq%resultBlock]
+}
+
 func (d *decoder) submit(file string, line int, data []byte, src *source) {
-	d.mu.Lock()
-	d.results = append(d.results, decoded{})
-	d.mu.Unlock()
+	if d.seq%resultBlock == 0 {
+		d.mu.Lock()
+		d.results = append(d.results, make([]decoded, resultBlock))
+		d.mu.Unlock()
+	}
 	d.work <- chunk{seq: d.seq, file: file, line: line, data: data, src: src}
 	d.seq++
 }
