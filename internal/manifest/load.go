@@ -253,7 +253,10 @@ func (d *decoder) file(name string, res *Result) error {
 		} else {
 			d.keptText += int64(len(data))
 		}
-		return d.stream(name, bytes.NewReader(data), whole, res)
+		if whole == nil {
+			return d.stream(name, bytes.NewReader(data), nil, res)
+		}
+		return d.stream(name, nil, whole, res)
 	}
 	return d.stream(name, f, nil, res)
 }
@@ -408,14 +411,23 @@ func (d *decoder) submit(file string, line int, data []byte, src *source) {
 // whole, when set, is all of r: documents are then pieces of it, not
 // copies, and keep it for positions.
 func (d *decoder) stream(name string, r io.Reader, whole []byte, res *Result) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(8000)
+	var br *bufio.Reader
+	var head []byte
+	if whole != nil {
+		head = whole[:min(len(whole), 8000)]
+	} else {
+		br = bufio.NewReaderSize(r, 64<<10)
+		head, _ = br.Peek(8000)
+	}
 	// kubectl reads UTF-16 with a byte order mark (Windows editors and
 	// PowerShell's > write it); its NUL bytes are not binary.
 	utf16 := utf16Order(head)
 	if utf16 != nil {
+		if whole != nil {
+			br = bufio.NewReaderSize(bytes.NewReader(whole), 64<<10)
+			whole = nil
+		}
 		br = bufio.NewReaderSize(&utf16Reader{r: br, order: utf16}, 64<<10)
-		whole = nil
 	} else if bytes.IndexByte(head, 0) >= 0 {
 		return errBinary
 	}
@@ -462,8 +474,21 @@ func (d *decoder) stream(name string, r io.Reader, whole []byte, res *Result) er
 		tooBig, inline = false, false
 	}
 	var scratch []byte
+	rest := whole
 	for {
-		l, err := readLine(br, &scratch)
+		var l []byte
+		var err error
+		if whole != nil {
+			// Lines of the text in memory, as readLine would return them
+			// (decoder.file keeps no text with a line it would cut).
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				l, rest = rest[:i+1], rest[i+1:]
+			} else {
+				l, rest, err = rest, nil, io.EOF
+			}
+		} else {
+			l, err = readLine(br, &scratch)
+		}
 		lineStart := offset
 		offset += int64(len(l))
 		if len(l) > 0 || err == nil {
