@@ -111,6 +111,7 @@ type Model struct {
 	authz               *authzIndex          // AuthorizationPolicies (authz.go)
 	workloadEntriesByNS map[string][]*WorkloadEntry
 	injectorWebhooks    *lazy[[]InjectorWebhook] // a pointer: copies of the model (upgrade's atVersion) share it
+	routedSubsets       *lazy[map[hostSubset]bool]
 }
 
 // GroupKind is a kind with its API group ("" for the core group).
@@ -326,6 +327,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		instanceOwner:      map[string]*Workload{},
 		ingressClasses:     map[string]string{},
 		injectorWebhooks:   &lazy[[]InjectorWebhook]{},
+		routedSubsets:      &lazy[map[hostSubset]bool]{},
 	}
 	if m.ClusterDomain == "" {
 		m.ClusterDomain = "cluster.local"

@@ -111,3 +111,28 @@ func TestShadowedRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestSubsetRouted: a subset counts as used when a VirtualService routes or
+// mirrors to it, matched on the destination host as Istio resolves it (a
+// short name in the VirtualService's namespace) — the cluster name
+// outbound|port|subset|host that a request can reach.
+func TestSubsetRouted(t *testing.T) {
+	m := buildYAML(t, Options{},
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r, namespace: shop}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n    mirror: {host: ratings.other.svc.cluster.local, subset: canary}\n  tcp:\n  - route:\n    - destination: {host: db, subset: primary}\n",
+	)
+	for _, c := range []struct {
+		host, subset string
+		want         bool
+	}{
+		{"reviews.shop.svc.cluster.local", "v1", true},
+		{"ratings.other.svc.cluster.local", "canary", true}, // mirrors count
+		{"db.shop.svc.cluster.local", "primary", true},
+		{"reviews.shop.svc.cluster.local", "v2", false},
+		{"reviews", "v1", false}, // hosts are fully qualified
+		{"reviews.other.svc.cluster.local", "v1", false},
+	} {
+		if got := m.SubsetRouted(c.host, c.subset); got != c.want {
+			t.Errorf("SubsetRouted(%s, %s) = %v, want %v", c.host, c.subset, got, c.want)
+		}
+	}
+}

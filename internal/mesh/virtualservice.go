@@ -23,6 +23,27 @@ type RouteDestination struct {
 // callers must not modify it.
 func (m *Model) Destinations(v *VirtualService) []RouteDestination { return v.destinations }
 
+type hostSubset struct{ host, subset string }
+
+// SubsetRouted reports whether some VirtualService in the input routes or
+// mirrors to subset of host (a fully qualified host, as RouteDestination's
+// Host): a subset no route uses fails no request yet. Decided once, on
+// first use.
+func (m *Model) SubsetRouted(host, subset string) bool {
+	set := m.routedSubsets.get(func() map[hostSubset]bool {
+		set := make(map[hostSubset]bool, len(m.VirtualServices))
+		for _, vs := range m.VirtualServices {
+			for _, d := range vs.destinations {
+				if d.Destination.Subset != "" {
+					set[hostSubset{d.Host, d.Destination.Subset}] = true
+				}
+			}
+		}
+		return set
+	})
+	return set[hostSubset{host, subset}]
+}
+
 func (m *Model) destinationsOf(v *VirtualService) []RouteDestination {
 	var out []RouteDestination
 	add := func(d *istioapi.Destination, proto string, i int, mirror bool, hr *istioapi.HTTPRoute, path ...any) {

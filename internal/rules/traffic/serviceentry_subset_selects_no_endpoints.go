@@ -34,14 +34,6 @@ var ServiceEntrySubsetSelectsNoEndpoints = &rules.Rule{
 
 func runServiceEntrySubsetSelectsNoEndpoints(p *rules.Pass) {
 	m := p.Model
-	used := map[string]bool{}
-	for _, vs := range m.VirtualServices {
-		for _, d := range m.Destinations(vs) {
-			if d.Destination.Subset != "" {
-				used[d.Host+"|"+d.Destination.Subset] = true
-			}
-		}
-	}
 	for _, dr := range m.DestinationRules {
 		if len(dr.Spec.Subsets) == 0 || strings.HasPrefix(dr.Host, "*") {
 			continue
@@ -84,7 +76,7 @@ func runServiceEntrySubsetSelectsNoEndpoints(p *rules.Pass) {
 				}
 			}
 			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
-			if !used[dr.Host+"|"+s.Name] {
+			if !m.SubsetRouted(dr.Host, s.Name) {
 				f.Severity = finding.Info // nothing routes to it yet
 			}
 			f.Message = fmt.Sprintf("subset %q of DestinationRule %s/%s selects %s, but no endpoint of ServiceEntry %s for %s has these labels: %s",

@@ -38,15 +38,6 @@ var SubsetSelectsNoPods = &rules.Rule{
 func runSubsetSelectsNoPods(p *rules.Pass) {
 	m := p.Model
 	// Subsets some mesh route sends traffic to, by host and name.
-	type subset struct{ host, name string }
-	used := make(map[subset]bool, len(m.VirtualServices))
-	for _, vs := range m.VirtualServices {
-		for _, d := range m.Destinations(vs) {
-			if d.Destination.Subset != "" {
-				used[subset{d.Host, d.Destination.Subset}] = true
-			}
-		}
-	}
 	for _, dr := range m.DestinationRules {
 		if len(dr.Spec.Subsets) == 0 || strings.HasPrefix(dr.Host, "*") {
 			continue
@@ -71,7 +62,7 @@ func runSubsetSelectsNoPods(p *rules.Pass) {
 				}
 			}
 			f := rules.At(dr.Object, "spec", "subsets", i, "labels")
-			if !used[subset{dr.Host, s.Name}] {
+			if !m.SubsetRouted(dr.Host, s.Name) {
 				// No route sends traffic to it: nothing fails yet. Defining
 				// subsets ahead of the versions that will serve them is
 				// common (Istio's own bookinfo destination-rule-all.yaml
