@@ -301,6 +301,21 @@ type Secret struct {
 // Build indexes objects. It never fails: what it cannot interpret it leaves
 // out of the indexes, and the loader has already reported it.
 func Build(objects []*manifest.Object, opts Options) *Model {
+	// The big indexes are sized once: growing maps of tens of thousands
+	// of entries rehashes them a dozen times.
+	var nServices, nWorkloads, nVS, nDR int
+	for _, o := range objects {
+		switch o.Kind {
+		case "Service":
+			nServices++
+		case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod":
+			nWorkloads++
+		case "VirtualService":
+			nVS++
+		case "DestinationRule":
+			nDR++
+		}
+	}
 	m := &Model{
 		Objects:            objects,
 		ClusterDomain:      opts.ClusterDomain,
@@ -311,19 +326,19 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		BackendConfigs:     map[string]*manifest.Object{},
 		kinds:              map[GroupKind]int{},
 		kindNames:          map[string]int{},
-		servicesByHost:     map[string]*Service{},
+		servicesByHost:     make(map[string]*Service, nServices),
 		servicesByNS:       map[string][]*Service{},
 		entriesByHost:      map[string][]*ServiceEntry{},
 		drsByNSHost:        map[string]map[string][]*DestinationRule{},
 		wildcardDRs:        map[string][]*DestinationRule{},
-		drNamespacesByHost: map[string]map[string]bool{},
-		vsByHost:           map[string][]*VirtualService{},
+		drNamespacesByHost: make(map[string]map[string]bool, nDR),
+		vsByHost:           make(map[string][]*VirtualService, nVS),
 		vsByGateway:        map[string][]*VirtualService{},
 		gatewaysByName:     map[string]*Gateway{},
 		peerAuthsByNS:      map[string][]*PeerAuthentication{},
 		sidecarsByNS:       map[string][]*Sidecar{},
-		workloads:          newLabelIndex(),
-		workloadByKey:      map[string]*Workload{},
+		workloads:          newLabelIndex(nWorkloads),
+		workloadByKey:      make(map[string]*Workload, nWorkloads),
 		instanceOwner:      map[string]*Workload{},
 		ingressClasses:     map[string]string{},
 		injectorWebhooks:   &lazy[[]InjectorWebhook]{},

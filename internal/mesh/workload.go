@@ -63,8 +63,9 @@ type labelIndex struct {
 // labelTerm is one key=value pair, in a namespace or (ns "") in any.
 type labelTerm struct{ ns, key, value string }
 
-func newLabelIndex() *labelIndex {
-	return &labelIndex{byNS: map[string][]*Workload{}, byTerm: map[labelTerm][]*Workload{}, all: map[labelTerm][]*Workload{}}
+// newLabelIndex returns an index sized for about n workloads.
+func newLabelIndex(n int) *labelIndex {
+	return &labelIndex{byNS: map[string][]*Workload{}, byTerm: make(map[labelTerm][]*Workload, n), all: make(map[labelTerm][]*Workload, n/4)}
 }
 
 func (ix *labelIndex) add(w *Workload) {
