@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"strings"
 
 	jsoniter "github.com/json-iterator/go"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -55,7 +54,7 @@ func decodeFast(p *fastParser, root int32, c chunk, opts Options, buf *bytes.Buf
 	if apiVersion == "" || kindName == "" || name == "" {
 		return false
 	}
-	o := &Object{APIVersion: strings.Clone(apiVersion), Kind: strings.Clone(kindName), Name: strings.Clone(name), Namespace: strings.Clone(namespace),
+	o := &Object{APIVersion: p.keep(apiVersion), Kind: p.keep(kindName), Name: p.keep(name), Namespace: p.keep(namespace),
 		File: c.file, Line: int(r.line) + c.line - 1, src: c.src}
 	k, known := kinds[GroupKind{o.Group(), o.Kind}]
 	if !known {

@@ -289,7 +289,7 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 			if key.kind != yaml.ScalarNode || val.kind != yaml.ScalarNode || d.tag(val) != "!!str" {
 				return false
 			}
-			(*m)[strings.Clone(key.value)] = strings.Clone(val.value)
+			(*m)[d.p.keep(key.value)] = d.p.keep(val.value)
 		}
 		return true
 	case goMap:
@@ -311,7 +311,7 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 			if !d.value(e, g.elem, val, depth+1) {
 				return false
 			}
-			v.SetMapIndex(reflect.ValueOf(strings.Clone(key.value)).Convert(g.t.Key()), e)
+			v.SetMapIndex(reflect.ValueOf(d.p.keep(key.value)).Convert(g.t.Key()), e)
 		}
 		return true
 	}
@@ -327,7 +327,7 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		p := v.Addr().Interface().(*intstr.IntOrString)
 		switch tag {
 		case "!!str":
-			*p = intstr.IntOrString{Type: intstr.String, StrVal: strings.Clone(n.value)}
+			*p = intstr.IntOrString{Type: intstr.String, StrVal: d.p.keep(n.value)}
 			return true
 		case "!!int":
 			x, err := strconv.ParseInt(strings.ReplaceAll(n.value, "_", ""), 0, 32)
@@ -347,7 +347,7 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		if tag != "!!str" {
 			return false
 		}
-		v.SetString(strings.Clone(n.value))
+		v.SetString(d.p.keep(n.value))
 	case goBool:
 		if tag != "!!bool" {
 			return false

@@ -109,7 +109,7 @@ func (p *fastParser) protoMessage(m protoreflect.Message, i int32, depth int, bu
 					list.Append(val)
 					continue
 				}
-				val, ok := protoScalar(fd, &p.slab[c])
+				val, ok := p.protoScalar(fd, &p.slab[c])
 				if !ok {
 					return false
 				}
@@ -125,7 +125,7 @@ func (p *fastParser) protoMessage(m protoreflect.Message, i int32, depth int, bu
 				if keyNode.kind != yaml.ScalarNode || !utf8.ValidString(keyNode.value) {
 					return false
 				}
-				pk, ok := protoMapKey(fd.MapKey(), keyNode.value)
+				pk, ok := p.protoMapKey(fd.MapKey(), keyNode.value)
 				if !ok || mp.Has(pk) {
 					return false
 				}
@@ -138,7 +138,7 @@ func (p *fastParser) protoMessage(m protoreflect.Message, i int32, depth int, bu
 					mp.Set(pk, val)
 					continue
 				}
-				val, ok := protoScalar(fd.MapValue(), &p.slab[mv])
+				val, ok := p.protoScalar(fd.MapValue(), &p.slab[mv])
 				if !ok {
 					return false
 				}
@@ -160,7 +160,7 @@ func (p *fastParser) protoMessage(m protoreflect.Message, i int32, depth int, bu
 				m.Set(fd, val)
 				continue
 			}
-			val, ok := protoScalar(fd, vn)
+			val, ok := p.protoScalar(fd, vn)
 			if !ok {
 				return false
 			}
@@ -197,7 +197,7 @@ func scalarTag(n *fnode) string {
 // protoScalar is the value protojson gives a scalar field (or list item or
 // map value) of fd's kind for the JSON appendScalarValue writes for n; ok
 // is false wherever protojson might decide otherwise or fail.
-func protoScalar(fd protoreflect.FieldDescriptor, n *fnode) (protoreflect.Value, bool) {
+func (p *fastParser) protoScalar(fd protoreflect.FieldDescriptor, n *fnode) (protoreflect.Value, bool) {
 	if n.kind != yaml.ScalarNode {
 		return protoreflect.Value{}, false
 	}
@@ -242,7 +242,7 @@ func protoScalar(fd protoreflect.FieldDescriptor, n *fnode) (protoreflect.Value,
 	}
 	switch fd.Kind() {
 	case protoreflect.StringKind:
-		return protoreflect.ValueOfString(strings.Clone(s)), true
+		return protoreflect.ValueOfString(p.keep(s)), true
 	case protoreflect.EnumKind:
 		if fd.Enum().FullName() == "google.protobuf.NullValue" {
 			return protoreflect.Value{}, false
@@ -288,10 +288,10 @@ func protoNumber(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value,
 }
 
 // protoMapKey reads a map key as protojson's unmarshalMapKey does.
-func protoMapKey(fd protoreflect.FieldDescriptor, s string) (protoreflect.MapKey, bool) {
+func (p *fastParser) protoMapKey(fd protoreflect.FieldDescriptor, s string) (protoreflect.MapKey, bool) {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
-		return protoreflect.ValueOfString(strings.Clone(s)).MapKey(), true
+		return protoreflect.ValueOfString(p.keep(s)).MapKey(), true
 	case protoreflect.BoolKind:
 		switch s {
 		case "true":

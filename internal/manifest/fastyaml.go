@@ -117,7 +117,40 @@ type fastParser struct {
 	// unterminated: the input's last line has no newline, which changes
 	// how a block scalar ending there is chomped; left to yaml.v3.
 	unterminated bool
+	// interned holds the short strings decoding kept (keep).
+	interned map[string]string
 }
+
+// keep returns s, which points into the document, as a string of its own
+// for decoded objects to hold. Short strings repeat across a mesh's
+// objects (namespaces, label keys and values, API versions, port names,
+// protocols), and one copy serves them all: on a mesh of 100k objects that
+// was a third of the decoder's string allocations. The table lives as long
+// as the parser (one load's worker) and is bounded.
+func (p *fastParser) keep(s string) string {
+	switch {
+	case s == "":
+		return ""
+	case len(s) > maxInterned:
+		return strings.Clone(s)
+	}
+	if v, ok := p.interned[s]; ok {
+		return v
+	}
+	c := strings.Clone(s)
+	if p.interned == nil {
+		p.interned = make(map[string]string, 1024)
+	}
+	if len(p.interned) < maxInternedCount {
+		p.interned[c] = c
+	}
+	return c
+}
+
+const (
+	maxInterned      = 40
+	maxInternedCount = 1 << 16
+)
 
 // split cuts data into lines; it refuses input with tabs in indentation,
 // carriage returns, directives and document markers.
