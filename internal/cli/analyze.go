@@ -196,7 +196,10 @@ func runAnalyze(ctx context.Context, streams IO, f analyzeFlags, args []string, 
 		if namespace == "" {
 			namespace = "default"
 		}
-		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In})
+		undoGC := func() {}
+		defer func() { undoGC() }()
+		loaded, err := manifest.Load(args, manifest.Options{DefaultNamespace: namespace, Stdin: streams.In,
+			BeforeRead: func(n int64) { undoGC = gcForInput(streams.Getenv, n) }})
 		if err != nil {
 			return usageErr("%v", err)
 		}

@@ -32,6 +32,9 @@ type Options struct {
 	DefaultNamespace string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// BeforeRead, when set, is told the total size of the files about to
+	// be read (standard input not counted), e.g. to size memory settings.
+	BeforeRead func(bytes int64)
 }
 
 // Result is everything a Load produced.
@@ -86,6 +89,15 @@ func Load(paths []string, opts Options) (*Result, error) {
 	}
 	if len(files) == 0 {
 		return nil, errors.New("no .yaml, .yml or .json files in " + strings.Join(paths, ", "))
+	}
+	if opts.BeforeRead != nil {
+		var total int64
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+				total += st.Size()
+			}
+		}
+		opts.BeforeRead(total)
 	}
 	d := newDecoder(opts)
 	for _, f := range files {
