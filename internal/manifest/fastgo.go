@@ -230,6 +230,16 @@ func (d *goDecoder) isNull(i int32) bool {
 	return n.kind == yaml.ScalarNode && d.tag(n) == "!!null"
 }
 
+// collection checks the node at i for a list or a map (kind): null leaves
+// the value as it is (ok, nothing more to do), any other node declines.
+func (d *goDecoder) collection(i int32, kind yaml.Kind) (more, ok bool) {
+	if d.isNull(i) {
+		return false, true
+	}
+	k := d.p.slab[i].kind
+	return k == kind, k == kind
+}
+
 func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 	if depth > maxDepth {
 		return false
@@ -253,11 +263,8 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		v.Set(e)
 		return true
 	case goSlice:
-		if d.isNull(i) {
-			return true
-		}
-		if n.kind != yaml.SequenceNode {
-			return false
+		if more, ok := d.collection(i, yaml.SequenceNode); !more {
+			return ok
 		}
 		count := 0
 		for c := n.first; c != noNode; c = d.p.slab[c].next {
@@ -274,11 +281,8 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		v.Set(s)
 		return true
 	case goStringMap:
-		if d.isNull(i) {
-			return true
-		}
-		if n.kind != yaml.MappingNode {
-			return false
+		if more, ok := d.collection(i, yaml.MappingNode); !more {
+			return ok
 		}
 		m := v.Addr().Interface().(*map[string]string)
 		if *m == nil {
@@ -293,11 +297,8 @@ func (d *goDecoder) value(v reflect.Value, g *goType, i int32, depth int) bool {
 		}
 		return true
 	case goMap:
-		if d.isNull(i) {
-			return true
-		}
-		if n.kind != yaml.MappingNode {
-			return false
+		if more, ok := d.collection(i, yaml.MappingNode); !more {
+			return ok
 		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(g.t))

@@ -10,17 +10,22 @@ import (
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
 )
 
-// checkAppendFinding compares appendFinding with encoding/json's indented
-// encoding of the same finding.
-func checkAppendFinding(t *testing.T, f finding.Finding) {
+// sameAsEncodingJSON checks that appendFn writes v as encoding/json's
+// MarshalIndent(v, prefix, "  ") does.
+func sameAsEncodingJSON[T any](t *testing.T, v *T, prefix string, appendFn func([]byte, *T, string) []byte) {
 	t.Helper()
-	want, err := json.MarshalIndent(&f, "    ", "  ")
+	want, err := json.MarshalIndent(v, prefix, "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := appendFinding(nil, &f, "    "); !bytes.Equal(got, want) {
-		t.Errorf("appendFinding differs from encoding/json\ngot  %s\nwant %s", got, want)
+	if got := appendFn(nil, v, prefix); !bytes.Equal(got, want) {
+		t.Errorf("hand-written encoding differs from encoding/json\ngot  %s\nwant %s", got, want)
 	}
+}
+
+func checkAppendFinding(t *testing.T, f finding.Finding) {
+	t.Helper()
+	sameAsEncodingJSON(t, &f, "    ", appendFinding)
 }
 
 func TestAppendFindingMatches(t *testing.T) {
@@ -59,13 +64,7 @@ func TestAppendSARIFResultMatches(t *testing.T) {
 		{RuleID: "MD0003", Locations: []sarifLocation{{}}},
 		{RuleID: "MD0004"},
 	} {
-		want, err := json.MarshalIndent(&r, "      ", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendSARIFResult(nil, &r, "      "); !bytes.Equal(got, want) {
-			t.Errorf("appendSARIFResult differs from encoding/json\ngot  %s\nwant %s", got, want)
-		}
+		sameAsEncodingJSON(t, &r, "      ", appendSARIFResult)
 	}
 }
 
