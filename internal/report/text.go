@@ -26,20 +26,24 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 	c := colors(opts.Color)
 	ew := &errWriter{w: w}
 	for _, sev := range []finding.Severity{finding.Error, finding.Warning, finding.Info} {
+		// Findings by resource, as indexes (tens of thousands of findings
+		// are not copied).
 		var order []manifest.Ref
-		groups := map[manifest.Ref][]finding.Finding{}
-		for _, f := range res.Findings {
+		groups := map[manifest.Ref][]int32{}
+		for i := range res.Findings {
+			f := &res.Findings[i]
 			if f.Severity != sev {
 				continue
 			}
 			if _, ok := groups[f.Resource]; !ok {
 				order = append(order, f.Resource)
 			}
-			groups[f.Resource] = append(groups[f.Resource], f)
+			groups[f.Resource] = append(groups[f.Resource], int32(i))
 		}
 		for _, ref := range order {
 			ew.printf("%s%-7s%s %s%s%s\n", sevColor(c, sev), strings.ToUpper(sev.String()), c.reset, c.bold, ref, c.reset)
-			for _, f := range groups[ref] {
+			for _, i := range groups[ref] {
+				f := &res.Findings[i]
 				pre := ""
 				if f.PreExisting {
 					pre = " (pre-existing)"
