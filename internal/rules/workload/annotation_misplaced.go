@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -19,7 +20,7 @@ var AnnotationMisplaced = &rules.Rule{
 	Since:   "0.2.0",
 	IST:     []string{"IST0107"},
 	Doc: rules.Doc{
-		Mechanism: "Each Istio annotation is read from one kind of resource (Istio's annotation catalog, istio.io/api, names it): the sidecar injector reads the annotations of the pod being created, which come from the controller's pod template (spec.template.metadata.annotations), never from the Deployment's own metadata.annotations; istiod reads networking.istio.io/exportTo from Services, topology.istio.io/controlPlaneClusters from Namespaces. Written elsewhere, the annotation is ignored. Like istioctl analyze, meshdoctor checks Namespaces, Services, Pods and Deployments, and also the other pod controllers (StatefulSet, DaemonSet, Job, CronJob, ReplicaSet), ServiceEntries, WorkloadEntries and AuthorizationPolicies; the fix names the field the annotation belongs in.",
+		Mechanism: "Each Istio annotation is read from one kind of resource (Istio's annotation catalog, istio.io/api, names it): the sidecar injector reads the annotations of the pod being created, which come from the controller's pod template (spec.template.metadata.annotations), never from the Deployment's own metadata.annotations; istiod reads networking.istio.io/exportTo from Services, topology.istio.io/controlPlaneClusters from Namespaces. Written elsewhere, the annotation is ignored. Like istioctl analyze, meshdoctor checks Namespaces, Services, Pods and Deployments, and also the other pod controllers (StatefulSet, DaemonSet, Job, CronJob, ReplicaSet), ServiceEntries, WorkloadEntries and AuthorizationPolicies; the fix names the field the annotation belongs in. The catalog also documents Kubernetes' kubernetes.io/ingress.class, which ingress controllers read from Ingress objects only: it is reported on pods, their controllers and Namespaces, not on Services, where some ingress controllers read configuration annotations of their own.",
 		Symptom:   "The setting has no effect: sidecar.istio.io/inject: \"false\" on a Deployment's metadata still gets the pod a sidecar, traffic.sidecar.istio.io exclusions do not exclude, proxy resources stay at their defaults. Nothing fails at apply time.",
 		Fix:       "Move the annotation to the resource it acts on: for pod annotations, spec.template.metadata.annotations of the controller; for namespace-wide injection, the namespace label istio-injection.",
 		Before:    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: batch\n  annotations:\n    sidecar.istio.io/proxyMemory: 512Mi\nspec:\n  template:\n    metadata:\n      labels: {app: batch}\n",
@@ -51,6 +52,10 @@ func runAnnotationMisplaced(p *rules.Pass) {
 			if u.Name == "sidecar.istio.io/inject" {
 				f.Symptom = injectSymptom(u.Value)
 			}
+		case u.Name == mesh.IngressClassAnnotation:
+			f.Message = fmt.Sprintf("annotation %s on %s has no effect: ingress controllers, Istio's included, read the class only from Ingress objects", u.Name, where)
+			f.Symptom = fmt.Sprintf("it gives no Ingress the class %q: an Ingress that does not name its class itself is served by the default IngressClass's controller, or by none", u.Value)
+			f.Fix = fmt.Sprintf("remove it, and give the Ingress meant for the controller its class:\n  spec:\n    ingressClassName: %s", u.Value)
 		case u.Name == "sidecar.istio.io/inject" && u.AppliesAs == "Namespace":
 			state := "enabled"
 			if u.Value == "false" {
