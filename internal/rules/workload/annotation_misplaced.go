@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
@@ -48,9 +49,18 @@ func runAnnotationMisplaced(p *rules.Pass) {
 		switch {
 		case podAnnotation && u.Workload != nil && u.Workload.Pod == nil:
 			f.Message = fmt.Sprintf("annotation %s is on %s's own metadata, where the sidecar injector never looks: it reads the pod's annotations, from the pod template", u.Name, where)
-			f.Fix = fmt.Sprintf("move it to %s.metadata.annotations:\n  %s: %q", manifest.PathString(u.Workload.PodPath()), u.Name, u.Value)
-			if u.Name == "sidecar.istio.io/inject" {
+			pod := manifest.PathString(u.Workload.PodPath())
+			f.Fix = fmt.Sprintf("move it to %s.metadata.annotations:\n  %s: %q", pod, u.Name, u.Value)
+			// A deprecated annotation is reported here only (see
+			// annotation-deprecated): the fix moves it as its replacement.
+			switch r := deprecatedReplacements[u.Name]; {
+			case u.Name == "sidecar.istio.io/inject":
 				f.Symptom = injectSymptom(u.Value)
+				f.Fix = fmt.Sprintf("make it a label of the pod template (the annotation is deprecated), %s.metadata.labels:\n  sidecar.istio.io/inject: %q", pod, u.Value)
+			case u.Def != nil && u.Def.Deprecated && statsMatcherFields[u.Name] != "":
+				f.Fix = fmt.Sprintf("the annotation is also deprecated: set its replacement in %s.metadata.annotations:\n  proxy.istio.io/config: |\n    proxyStatsMatcher:\n      %s: [%s]", pod, statsMatcherFields[u.Name], quotedList(u.Value))
+			case u.Def != nil && u.Def.Deprecated && r != "":
+				f.Fix = fmt.Sprintf("the annotation is also deprecated: on the pod template (%s.metadata), use %s instead", pod, r)
 			}
 		case u.Name == mesh.IngressClassAnnotation:
 			f.Message = fmt.Sprintf("annotation %s on %s has no effect: ingress controllers, Istio's included, read the class only from Ingress objects", u.Name, where)
@@ -69,6 +79,26 @@ func runAnnotationMisplaced(p *rules.Pass) {
 		}
 		p.Report(f)
 	}
+}
+
+// statsMatcherFields: the ProxyConfig proxyStatsMatcher field replacing a
+// deprecated stats inclusion annotation (its comma-separated list).
+var statsMatcherFields = map[string]string{
+	"sidecar.istio.io/statsInclusionPrefixes": "inclusionPrefixes",
+	"sidecar.istio.io/statsInclusionRegexps":  "inclusionRegexps",
+	"sidecar.istio.io/statsInclusionSuffixes": "inclusionSuffixes",
+}
+
+// quotedList writes a comma-separated annotation value as the items of a
+// YAML flow sequence, each quoted (regexps may hold YAML's own characters).
+func quotedList(v string) string {
+	var items []string
+	for _, it := range strings.Split(v, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, strconv.Quote(it))
+		}
+	}
+	return strings.Join(items, ", ")
 }
 
 // injectSymptom is what a misplaced sidecar.istio.io/inject does (not).
