@@ -95,6 +95,24 @@ func IsIstioAnnotationName(name string) bool {
 	return ok && (domain == "istio.io" || strings.HasSuffix(domain, ".istio.io"))
 }
 
+// IngressClassAnnotation is Kubernetes' annotation choosing an Ingress's
+// controller. Istio's annotation catalog documents it (for Ingress only) and
+// istioctl analyze checks it like Istio's own names.
+const IngressClassAnnotation = "kubernetes.io/ingress.class"
+
+// istioDocumented reports whether the catalog speaks for an annotation on
+// o: Istio's domains everywhere, and kubernetes.io/ingress.class on the
+// kinds no ingress controller reads it from (pods and their controllers,
+// Namespaces, Istio's own kinds). A Service is left alone: some ingress
+// controllers read their configuration from Service annotations, so a
+// class there may be one of theirs.
+func istioDocumented(name string, o *manifest.Object) bool {
+	if name == IngressClassAnnotation {
+		return !(o.Group() == "" && o.Kind == "Service")
+	}
+	return IsIstioAnnotationName(name)
+}
+
 // systemAnnotations are written by Istio itself (the injector, the gateway
 // controller, revision tags): never the user's to fix.
 var systemAnnotations = map[string]bool{
@@ -119,7 +137,8 @@ var annotatedKinds = map[GroupKind]bool{
 
 // IstioAnnotations lists the Istio annotations written in the input on the
 // kinds Istio's catalog speaks for, in input order: each object's own
-// metadata, and the pod templates of controllers. Annotations Istio writes
+// metadata, and the pod templates of controllers (kubernetes.io/ingress.class
+// included where istioDocumented says so). Annotations Istio writes
 // itself (sidecar.istio.io/status, istio.io/rev) and objects its gateway
 // controller generates (label gateway.istio.io/managed) are left out.
 func (m *Model) IstioAnnotations() []AnnotationUse {
@@ -138,7 +157,7 @@ func (m *Model) IstioAnnotations() []AnnotationUse {
 	add := func(o *manifest.Object, w *Workload, path []any, as string, anns map[string]string) {
 		names := make([]string, 0, len(anns))
 		for n := range anns {
-			if IsIstioAnnotationName(n) && !systemAnnotations[n] {
+			if istioDocumented(n, o) && !systemAnnotations[n] {
 				names = append(names, n)
 			}
 		}

@@ -1,6 +1,10 @@
 package mesh
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/meshdoctor/meshdoctor/internal/manifest"
+)
 
 // The injector's leniencies and strictness, which users trip over: CIDR
 // lists are not trimmed, port lists are; "*" only for include lists.
@@ -48,5 +52,29 @@ func TestIsIstioAnnotationName(t *testing.T) {
 		if got := IsIstioAnnotationName(name); got != want {
 			t.Errorf("IsIstioAnnotationName(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// kubernetes.io/ingress.class is in Istio's annotation catalog (for Ingress
+// only) and istioctl analyze checks it on Pods, Deployments and Namespaces;
+// on a Service it is left to the ingress controllers that read Service
+// annotations.
+func TestIstioDocumentedIngressClass(t *testing.T) {
+	for _, c := range []struct {
+		apiVersion, kind string
+		want             bool
+	}{
+		{"v1", "Pod", true},
+		{"v1", "Namespace", true},
+		{"apps/v1", "Deployment", true},
+		{"v1", "Service", false},
+	} {
+		o := &manifest.Object{APIVersion: c.apiVersion, Kind: c.kind}
+		if got := istioDocumented(IngressClassAnnotation, o); got != c.want {
+			t.Errorf("istioDocumented(ingress.class, %s %s) = %v, want %v", c.apiVersion, c.kind, got, c.want)
+		}
+	}
+	if istioDocumented("example.com/ingress.class", &manifest.Object{APIVersion: "v1", Kind: "Pod"}) {
+		t.Error("another vendor's annotation is not Istio's")
 	}
 }

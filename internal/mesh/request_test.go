@@ -185,6 +185,10 @@ func TestEgressAllows(t *testing.T) {
 // subset (trace and subset-selects-no-pods agree).
 func TestSubsetMayInclude(t *testing.T) {
 	w := &Workload{Labels: map[string]string{"app": "web", "version": "v1"}}
+	zoned := &Workload{Labels: map[string]string{"app": "web", "topology.kubernetes.io/zone": ""}}
+	if !SubsetMayInclude(map[string]string{"topology.kubernetes.io/zone": ""}, zoned) {
+		t.Error("a pod labelled zone \"\" itself is in a subset asking for zone \"\"")
+	}
 	for _, tc := range []struct {
 		labels map[string]string
 		want   bool
@@ -193,6 +197,12 @@ func TestSubsetMayInclude(t *testing.T) {
 		{map[string]string{"version": "v2"}, false},
 		{map[string]string{"security.istio.io/tlsMode": "istio"}, true},
 		{map[string]string{"pod-template-hash": "5d8f"}, true},
+		// istiod gives endpoints their node's region only when it is not
+		// empty (AugmentLabels): region "" is never added, so only the
+		// template could carry it.
+		{map[string]string{"topology.kubernetes.io/region": "us-west1"}, true},
+		{map[string]string{"topology.kubernetes.io/region": ""}, false},
+		{map[string]string{"topology.istio.io/network": "", "version": "v1"}, false},
 	} {
 		if got := SubsetMayInclude(tc.labels, w); got != tc.want {
 			t.Errorf("%v: %v", tc.labels, got)

@@ -587,10 +587,13 @@ func SubsetBackends(bs []Backend, labels map[string]string) []Backend {
 // SubsetMayInclude reports whether a subset's labels may select pods of
 // w: the pod template's labels or a live pod's match, or the subset uses a
 // label pods get outside their template (from the injector, controllers or
-// Istio's endpoint metadata), which no manifest shows.
+// Istio's endpoint metadata), which no manifest shows. An empty value of a
+// label istiod derives for endpoints (locality, node, cluster, network) is
+// not such a label: istiod sets them only when not empty, so only the pod's
+// own labels can carry them empty.
 func SubsetMayInclude(labels map[string]string, w *Workload) bool {
-	for k := range labels {
-		if addedLabel(k) {
+	for k, v := range labels {
+		if addedLabel(k) && (v != "" || !endpointLabels[k]) {
 			return true
 		}
 	}
@@ -603,6 +606,21 @@ func SubsetMayInclude(labels map[string]string, w *Workload) bool {
 		}
 	}
 	return false
+}
+
+// endpointLabels are the labels istiod adds to a pod's endpoint from where
+// it runs, each only when its value is not empty: a node without a region
+// gives its pods' endpoints no topology.kubernetes.io/region at all, so a
+// subset asking for region "" matches none of them (istio.io/istio
+// pilot/pkg/serviceregistry/util/label/label.go AugmentLabels; subsets match
+// with labels.Instance.SubsetOf, which needs the key present).
+var endpointLabels = map[string]bool{
+	"topology.kubernetes.io/region": true,
+	"topology.kubernetes.io/zone":   true,
+	"topology.istio.io/subzone":     true,
+	"topology.istio.io/cluster":     true,
+	"topology.istio.io/network":     true,
+	"kubernetes.io/hostname":        true,
 }
 
 // addedLabel reports labels that pods get outside their template.

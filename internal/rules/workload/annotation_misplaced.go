@@ -2,10 +2,12 @@ package workload
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/meshdoctor/meshdoctor/internal/finding"
 	"github.com/meshdoctor/meshdoctor/internal/manifest"
+	"github.com/meshdoctor/meshdoctor/internal/mesh"
 	"github.com/meshdoctor/meshdoctor/internal/rules"
 )
 
@@ -19,7 +21,7 @@ var AnnotationMisplaced = &rules.Rule{
 	Since:   "0.2.0",
 	IST:     []string{"IST0107"},
 	Doc: rules.Doc{
-		Mechanism: "Each Istio annotation is read from one kind of resource (Istio's annotation catalog, istio.io/api, names it): the sidecar injector reads the annotations of the pod being created, which come from the controller's pod template (spec.template.metadata.annotations), never from the Deployment's own metadata.annotations; istiod reads networking.istio.io/exportTo from Services, topology.istio.io/controlPlaneClusters from Namespaces. Written elsewhere, the annotation is ignored. Like istioctl analyze, meshdoctor checks Namespaces, Services, Pods and Deployments, and also the other pod controllers (StatefulSet, DaemonSet, Job, CronJob, ReplicaSet), ServiceEntries, WorkloadEntries and AuthorizationPolicies; the fix names the field the annotation belongs in.",
+		Mechanism: "Each Istio annotation is read from one kind of resource (Istio's annotation catalog, istio.io/api, names it): the sidecar injector reads the annotations of the pod being created, which come from the controller's pod template (spec.template.metadata.annotations), never from the Deployment's own metadata.annotations; istiod reads networking.istio.io/exportTo from Services, topology.istio.io/controlPlaneClusters from Namespaces. Written elsewhere, the annotation is ignored. Like istioctl analyze, meshdoctor checks Namespaces, Services, Pods and Deployments, and also the other pod controllers (StatefulSet, DaemonSet, Job, CronJob, ReplicaSet), ServiceEntries, WorkloadEntries and AuthorizationPolicies; the fix names the field the annotation belongs in. The catalog also documents Kubernetes' kubernetes.io/ingress.class, which ingress controllers read from Ingress objects only: it is reported on pods, their controllers and Namespaces, not on Services, where some ingress controllers read configuration annotations of their own.",
 		Symptom:   "The setting has no effect: sidecar.istio.io/inject: \"false\" on a Deployment's metadata still gets the pod a sidecar, traffic.sidecar.istio.io exclusions do not exclude, proxy resources stay at their defaults. Nothing fails at apply time.",
 		Fix:       "Move the annotation to the resource it acts on: for pod annotations, spec.template.metadata.annotations of the controller; for namespace-wide injection, the namespace label istio-injection.",
 		Before:    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: batch\n  annotations:\n    sidecar.istio.io/proxyMemory: 512Mi\nspec:\n  template:\n    metadata:\n      labels: {app: batch}\n",
@@ -47,10 +49,23 @@ func runAnnotationMisplaced(p *rules.Pass) {
 		switch {
 		case podAnnotation && u.Workload != nil && u.Workload.Pod == nil:
 			f.Message = fmt.Sprintf("annotation %s is on %s's own metadata, where the sidecar injector never looks: it reads the pod's annotations, from the pod template", u.Name, where)
-			f.Fix = fmt.Sprintf("move it to %s.metadata.annotations:\n  %s: %q", manifest.PathString(u.Workload.PodPath()), u.Name, u.Value)
-			if u.Name == "sidecar.istio.io/inject" {
+			pod := manifest.PathString(u.Workload.PodPath())
+			f.Fix = fmt.Sprintf("move it to %s.metadata.annotations:\n  %s: %q", pod, u.Name, u.Value)
+			// A deprecated annotation is reported here only (see
+			// annotation-deprecated): the fix moves it as its replacement.
+			switch r := deprecatedReplacements[u.Name]; {
+			case u.Name == "sidecar.istio.io/inject":
 				f.Symptom = injectSymptom(u.Value)
+				f.Fix = fmt.Sprintf("make it a label of the pod template (the annotation is deprecated), %s.metadata.labels:\n  sidecar.istio.io/inject: %q", pod, u.Value)
+			case u.Def != nil && u.Def.Deprecated && statsMatcherFields[u.Name] != "":
+				f.Fix = fmt.Sprintf("the annotation is also deprecated: set its replacement in %s.metadata.annotations:\n  proxy.istio.io/config: |\n    proxyStatsMatcher:\n      %s: [%s]", pod, statsMatcherFields[u.Name], quotedList(u.Value))
+			case u.Def != nil && u.Def.Deprecated && r != "":
+				f.Fix = fmt.Sprintf("the annotation is also deprecated: on the pod template (%s.metadata), use %s instead", pod, r)
 			}
+		case u.Name == mesh.IngressClassAnnotation:
+			f.Message = fmt.Sprintf("annotation %s on %s has no effect: ingress controllers, Istio's included, read the class only from Ingress objects", u.Name, where)
+			f.Symptom = fmt.Sprintf("it gives no Ingress the class %q: an Ingress that does not name its class itself is served by the default IngressClass's controller, or by none", u.Value)
+			f.Fix = fmt.Sprintf("remove it, and give the Ingress meant for the controller its class:\n  spec:\n    ingressClassName: %s", u.Value)
 		case u.Name == "sidecar.istio.io/inject" && u.AppliesAs == "Namespace":
 			state := "enabled"
 			if u.Value == "false" {
@@ -64,6 +79,26 @@ func runAnnotationMisplaced(p *rules.Pass) {
 		}
 		p.Report(f)
 	}
+}
+
+// statsMatcherFields: the ProxyConfig proxyStatsMatcher field replacing a
+// deprecated stats inclusion annotation (its comma-separated list).
+var statsMatcherFields = map[string]string{
+	"sidecar.istio.io/statsInclusionPrefixes": "inclusionPrefixes",
+	"sidecar.istio.io/statsInclusionRegexps":  "inclusionRegexps",
+	"sidecar.istio.io/statsInclusionSuffixes": "inclusionSuffixes",
+}
+
+// quotedList writes a comma-separated annotation value as the items of a
+// YAML flow sequence, each quoted (regexps may hold YAML's own characters).
+func quotedList(v string) string {
+	var items []string
+	for _, it := range strings.Split(v, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, strconv.Quote(it))
+		}
+	}
+	return strings.Join(items, ", ")
 }
 
 // injectSymptom is what a misplaced sidecar.istio.io/inject does (not).
