@@ -66,6 +66,7 @@ fuzz:
 	$(call fuzzrun,./internal/manifest,FuzzFastYAML)
 	$(call fuzzrun,./internal/manifest,FuzzFastDecode)
 	$(call fuzzrun,./internal/manifest,FuzzGoTree)
+	$(call fuzzrun,./internal/manifest,FuzzWholeFile)
 	$(call fuzzrun,./internal/manifest,FuzzAliasExpansion)
 	$(call fuzzrun,./internal/trace,FuzzParse)
 

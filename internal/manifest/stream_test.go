@@ -80,41 +80,69 @@ func TestWholeFileMatchesStream(t *testing.T) {
 		os.WriteFile(f, []byte(c), 0o644)
 		files = append(files, f)
 	}
-	saved := maxKeptText
-	defer func() { maxKeptText = saved }()
 	compared := 0
 	for _, f := range files {
-		maxKeptText = saved
-		whole, errW := Load([]string{f}, Options{})
-		maxKeptText = 0
-		streamed, errS := Load([]string{f}, Options{})
-		if (errW == nil) != (errS == nil) {
-			t.Errorf("%s: whole %v, streamed %v", f, errW, errS)
-			continue
-		}
-		if errW != nil {
-			continue
-		}
-		if len(whole.Objects) != len(streamed.Objects) || !reflect.DeepEqual(whole.Problems, streamed.Problems) {
-			t.Errorf("%s: whole %d objects %v; streamed %d objects %v", f, len(whole.Objects), whole.Problems, len(streamed.Objects), streamed.Problems)
-			continue
-		}
-		for i, a := range whole.Objects {
-			b := streamed.Objects[i]
-			ja, _ := json.Marshal(a.Typed)
-			jb, _ := json.Marshal(b.Typed)
-			if a.Ref() != b.Ref() || a.Line != b.Line || !bytes.Equal(ja, jb) {
-				t.Errorf("%s: object %d differs: %s line %d, %s line %d", f, i, a.Ref(), a.Line, b.Ref(), b.Line)
-			}
-			for _, p := range [][]any{nil, {"metadata", "name"}, {"spec"}, {"spec", "ports", 0, "port"}, {"data"}} {
-				compared++
-				if pa, pb := a.Pos(p...), b.Pos(p...); pa != pb {
-					t.Errorf("%s: %s Pos(%v): whole %v, streamed %v", f, a.Ref(), p, pa, pb)
-				}
-			}
-		}
+		compared += compareWholeAndStreamed(t, f)
 	}
 	if compared < 1000 {
 		t.Errorf("only %d positions compared", compared)
 	}
+}
+
+// compareWholeAndStreamed loads file kept whole and streamed and reports
+// any difference; it returns how many positions it compared.
+func compareWholeAndStreamed(t *testing.T, f string) int {
+	saved := maxKeptText
+	defer func() { maxKeptText = saved }()
+	whole, errW := Load([]string{f}, Options{})
+	maxKeptText = 0
+	streamed, errS := Load([]string{f}, Options{})
+	if (errW == nil) != (errS == nil) {
+		t.Errorf("%s: whole %v, streamed %v", f, errW, errS)
+		return 0
+	}
+	if errW != nil {
+		return 0
+	}
+	if len(whole.Objects) != len(streamed.Objects) || !reflect.DeepEqual(whole.Problems, streamed.Problems) {
+		t.Errorf("%s: whole %d objects %v; streamed %d objects %v", f, len(whole.Objects), whole.Problems, len(streamed.Objects), streamed.Problems)
+		return 0
+	}
+	compared := 0
+	for i, a := range whole.Objects {
+		b := streamed.Objects[i]
+		ja, _ := json.Marshal(a.Typed)
+		jb, _ := json.Marshal(b.Typed)
+		if a.Ref() != b.Ref() || a.Line != b.Line || !bytes.Equal(ja, jb) {
+			t.Errorf("%s: object %d differs: %s line %d, %s line %d", f, i, a.Ref(), a.Line, b.Ref(), b.Line)
+		}
+		for _, p := range [][]any{nil, {"metadata", "name"}, {"spec"}, {"spec", "ports", 0, "port"}, {"data"}} {
+			compared++
+			if pa, pb := a.Pos(p...), b.Pos(p...); pa != pb {
+				t.Errorf("%s: %s Pos(%v): whole %v, streamed %v", f, a.Ref(), p, pa, pb)
+			}
+		}
+	}
+	return compared
+}
+
+// FuzzWholeFile: whatever a file holds, reading it whole loads exactly as
+// streaming it.
+func FuzzWholeFile(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n--- {kind: x}\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"))
+	f.Add([]byte("--- apiVersion: v1\nkind: Pod\nmetadata: {name: p}\r\n---\r\n# c\n"))
+	f.Add([]byte("\xff\xfea\x00:\x00 \x00b\x00\n\x00"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fh, err := os.CreateTemp(dir, "in-*.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(fh.Name())
+		if _, err := fh.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		fh.Close()
+		compareWholeAndStreamed(t, fh.Name())
+	})
 }
