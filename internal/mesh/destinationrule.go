@@ -194,7 +194,7 @@ func (m *Model) DistinctDestinationRules(host string, clients ClientNamespaces) 
 	for _, e := range m.Mesh.DefaultDestinationRuleExportTo {
 		special[e] = true
 	}
-	for ns := range m.drNamespacesByHost[host] {
+	for _, ns := range m.drNamespacesByHost[host] {
 		special[ns] = true
 	}
 	for ns, drs := range m.wildcardDRs {

@@ -7,6 +7,7 @@ package mesh
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,7 +100,7 @@ type Model struct {
 	defaultIngressClass string
 	drsByNSHost         map[string]map[string][]*DestinationRule // namespace -> exact host
 	wildcardDRs         map[string][]*DestinationRule            // namespace -> rules with a wildcard host
-	drNamespacesByHost  map[string]map[string]bool
+	drNamespacesByHost  map[string][]string                      // namespaces with a DestinationRule for the exact host, in input order
 	vsByHost            map[string][]*VirtualService
 	vsByGateway         map[string][]*VirtualService // Gateway namespace/name -> VirtualServices bound to it
 	wildcardVS          []hostVS
@@ -331,7 +332,7 @@ func Build(objects []*manifest.Object, opts Options) *Model {
 		entriesByHost:      map[string][]*ServiceEntry{},
 		drsByNSHost:        map[string]map[string][]*DestinationRule{},
 		wildcardDRs:        map[string][]*DestinationRule{},
-		drNamespacesByHost: make(map[string]map[string]bool, nDR),
+		drNamespacesByHost: make(map[string][]string, nDR),
 		vsByHost:           make(map[string][]*VirtualService, nVS),
 		vsByGateway:        map[string][]*VirtualService{},
 		gatewaysByName:     map[string]*Gateway{},
@@ -499,10 +500,9 @@ func (m *Model) indexConfig(objects []*manifest.Object) {
 					m.drsByNSHost[o.Namespace] = map[string][]*DestinationRule{}
 				}
 				m.drsByNSHost[o.Namespace][dr.Host] = append(m.drsByNSHost[o.Namespace][dr.Host], dr)
-				if m.drNamespacesByHost[dr.Host] == nil {
-					m.drNamespacesByHost[dr.Host] = map[string]bool{}
+				if nss := m.drNamespacesByHost[dr.Host]; !slices.Contains(nss, o.Namespace) {
+					m.drNamespacesByHost[dr.Host] = append(nss, o.Namespace)
 				}
-				m.drNamespacesByHost[dr.Host][o.Namespace] = true
 			}
 		case *istionet.Gateway:
 			g := &Gateway{Object: o, Spec: &t.Spec}

@@ -221,7 +221,8 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 		} else {
 			u.RuleDecision = Decision{Reason: ReasonNoDestinationRule, Note: "no DestinationRule for " + d.Host + " applies to clients in namespace " + clientNS}
 		}
-		for ns := range m.drNamespacesByHost[d.Host] {
+		// In input order: trace's output is the same on every run.
+		for _, ns := range m.drNamespacesByHost[d.Host] {
 			for _, dr := range m.drsByNSHost[ns][d.Host] {
 				if len(u.Rules) > 0 && dr == u.Rules[0] {
 					continue
