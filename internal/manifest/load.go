@@ -256,9 +256,11 @@ func (d *decoder) file(name string, res *Result) error {
 	// are streamed and their text is read again when a position is asked.
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= wholeFileLimit && d.keptText+st.Size() <= maxKeptText {
 		data := make([]byte, st.Size())
-		if _, err := io.ReadFull(f, data); err != nil {
+		n, err := io.ReadFull(f, data)
+		if err != nil && err != io.ErrUnexpectedEOF {
 			return err
 		}
+		data = data[:n] // a file that shrank since Stat: what is there
 		whole := data
 		if longestLine(data) > maxLineBytes {
 			whole = nil // the stream cuts such lines: its documents are not the file's bytes
