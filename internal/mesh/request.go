@@ -171,8 +171,9 @@ const (
 	ReasonTLSPlaintext       Reason = "plaintext"
 	ReasonTLSIstioMutual     Reason = "istio-mutual"
 	ReasonTLSOrigination     Reason = "tls-origination"
-	ReasonTLSAutoSNI         Reason = "auto-sni-san-mismatch" // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
-	ReasonServerStrict       Reason = "server-requires-mtls"  // plaintext to STRICT: 503 UC
+	ReasonTLSAutoSNI         Reason = "auto-sni-san-mismatch"  // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
+	ReasonTLSCredentialSkip  Reason = "tls-credential-ignored" // a sidecar drops tls with credentialName (no workloadSelector): plaintext
+	ReasonServerStrict       Reason = "server-requires-mtls"   // plaintext to STRICT: 503 UC
 	ReasonServerNoSidecar    Reason = "server-without-sidecar"
 	ReasonServerAccepts      Reason = "server-accepts"
 	ReasonServerFirstSniffed Reason = "server-first-sniffed" // a server-first protocol on a sniffed port: the connection hangs

@@ -257,7 +257,11 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	// Upstream TLS.
 	if envoy {
 		u.TLS = m.ClientTLSFor(u.Rules, port, d.Subset)
-		m.decideTLS(&u, r, authority, vsNS)
+		if c.Kind == ClientSidecar && SidecarDropsTLS(u.TLS) {
+			droppedTLS(&u)
+		} else {
+			m.decideTLS(&u, r, authority, vsNS)
+		}
 		if u.Failure != nil {
 			return u
 		}
@@ -268,6 +272,16 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	// Endpoints and their server side.
 	m.endpoints(&u, c, r, envoy, l.Bypass)
 	return u
+}
+
+// droppedTLS explains a sidecar sending plaintext where its DestinationRule
+// asks for TLS with a credentialName (SidecarDropsTLS): the server, which
+// the rule says speaks TLS, cannot read it.
+func droppedTLS(u *Upstream) {
+	ct := u.TLS
+	u.TLSDecision = Decision{Reason: ReasonTLSCredentialSkip, Object: ct.Rule.Object, Path: append(append([]any{}, ct.Path...), "credentialName"),
+		Note: fmt.Sprintf("tls.mode %s with credentialName %s, and DestinationRule %s/%s has no workloadSelector: istiod gives sidecars no TLS for it (only gateways read the credential), so this sidecar sends plaintext", TLSModeName(ct.Mode), ct.Settings.GetCredentialName(), ct.Rule.Namespace, ct.Rule.Name)}
+	u.Failure = &Failure{Error: "the server expects TLS and receives plaintext: it closes the connection or answers HTTP 400 (nginx: \"The plain HTTP request was sent to HTTPS port\")"}
 }
 
 // decideTLS explains the TLS a proxy originates and predicts the auto SNI

@@ -19,6 +19,7 @@ var ruleFor = map[mesh.Reason]string{
 	mesh.ReasonServerStrict:        "mtls-mode-conflict",
 	mesh.ReasonServerNoSidecar:     "mtls-mode-conflict",
 	mesh.ReasonTLSAutoSNI:          "auto-sni-san-mismatch",
+	mesh.ReasonTLSCredentialSkip:   "sidecar-tls-credential-ignored",
 	mesh.ReasonHTTP10Rejected:      "nginx-upstream-http10",
 	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
 	mesh.ReasonServerFirstSniffed:  "server-first-protocol-sniffed",
