@@ -30,3 +30,24 @@ func SidecarDropsTLS(ct ClientTLS) bool {
 	name := s.GetCredentialName()
 	return name != "" && !strings.HasPrefix(name, "configmap://")
 }
+
+// WorkloadDestinationRules returns the DestinationRules of namespace ns
+// with a workloadSelector whose host covers host: for the sidecars they
+// select, such a rule replaces the namespace's others
+// (SidecarScope.DestinationRule, pilot/pkg/model/sidecar.go; a selector
+// applies in the rule's own namespace only). DestinationRuleFor leaves
+// them out, as it answers for a namespace's clients at large.
+func (m *Model) WorkloadDestinationRules(ns, host string) []*DestinationRule {
+	var out []*DestinationRule
+	for _, dr := range m.drsByNSHost[ns][host] {
+		if dr.Spec.GetWorkloadSelector() != nil {
+			out = append(out, dr)
+		}
+	}
+	for _, dr := range m.wildcardDRs[ns] {
+		if dr.Spec.GetWorkloadSelector() != nil && HostMatches(dr.Host, host) {
+			out = append(out, dr)
+		}
+	}
+	return out
+}

@@ -1,6 +1,9 @@
 package mesh
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Sidecars build no TLS for SIMPLE/MUTUAL settings with a credentialName
 // unless the DestinationRule has a workloadSelector
@@ -34,5 +37,32 @@ func TestSidecarDropsTLS(t *testing.T) {
 	}
 	if SidecarDropsTLS(ClientTLS{}) {
 		t.Error("no DestinationRule: nothing dropped")
+	}
+}
+
+// A DestinationRule with a workloadSelector takes the place of the others
+// for the sidecars it selects, in its own namespace only
+// (SidecarScope.DestinationRule, pilot/pkg/model/sidecar.go).
+func TestWorkloadDestinationRules(t *testing.T) {
+	m := buildYAML(t, Options{},
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: all, namespace: shop}\nspec:\n  host: api.example.com\n",
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: checkout, namespace: shop}\nspec:\n  host: api.example.com\n  workloadSelector: {matchLabels: {app: checkout}}\n",
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: any-example, namespace: shop}\nspec:\n  host: \"*.example.com\"\n  workloadSelector: {matchLabels: {app: web}}\n",
+	)
+	names := func(drs []*DestinationRule) string {
+		var out []string
+		for _, dr := range drs {
+			out = append(out, dr.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct{ ns, host, want string }{
+		{"shop", "api.example.com", "checkout,any-example"},
+		{"shop", "web.example.com", "any-example"},
+		{"billing", "api.example.com", ""},
+	} {
+		if got := names(m.WorkloadDestinationRules(tc.ns, tc.host)); got != tc.want {
+			t.Errorf("WorkloadDestinationRules(%q, %q) = %q, want %q", tc.ns, tc.host, got, tc.want)
+		}
 	}
 }

@@ -257,7 +257,10 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	// Upstream TLS.
 	if envoy {
 		u.TLS = m.ClientTLSFor(u.Rules, port, d.Subset)
-		if c.Kind == ClientSidecar && SidecarDropsTLS(u.TLS) {
+		// A workloadSelector rule for the host in the client's namespace
+		// may be the one this sidecar uses (the trace does not follow
+		// those): no claim then.
+		if c.Kind == ClientSidecar && SidecarDropsTLS(u.TLS) && len(m.WorkloadDestinationRules(c.Namespace, d.Host)) == 0 {
 			droppedTLS(&u)
 		} else {
 			m.decideTLS(&u, r, authority, vsNS)
