@@ -167,6 +167,14 @@ func (m *Model) VirtualServicesForHost(fqdn string) []*VirtualService {
 	return out
 }
 
+// VirtualServicesWithHost returns the VirtualServices that list host h
+// itself (resolved), a wildcard pattern like "*.example.com" included, by
+// string equality and without pattern matching: istiod gives a virtual host
+// name (host:port) to one VirtualService only, so equal hosts are what
+// collide for sidecars. The slice is the index's own; callers must not
+// modify it.
+func (m *Model) VirtualServicesWithHost(h string) []*VirtualService { return m.vsByHost[h] }
+
 // GatewayByName finds an Istio Gateway named in a VirtualService in ns
 // ("name", "ns/name" or "name.ns.svc.cluster.local" forms).
 func (m *Model) GatewayByName(ref, ns string) (*Gateway, string) {

@@ -1,6 +1,9 @@
 package mesh
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // exportTo limits where a Service's or ServiceEntry's hosts exist
 // (PushContext.IsServiceVisible, pilot/pkg/model/push_context.go).
@@ -66,5 +69,33 @@ func TestHasByGroupAndKind(t *testing.T) {
 	}
 	if gk, _ := ParseKind("Gateway"); gk.String() != "Gateway" || (GroupKind{"gateway.networking.k8s.io", "Gateway"}).String() != KubeGatewayKind {
 		t.Error("GroupKind.String must round-trip ParseKind")
+	}
+}
+
+// Sidecar virtual hosts collide by equal host, wildcard patterns included
+// (computeWildcardHostVirtualServiceIndex, pilot/pkg/model/sidecar.go): the
+// lookup is by the host as written and resolved, never by pattern cover.
+func TestVirtualServicesWithHost(t *testing.T) {
+	m := buildYAML(t, Options{},
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: all, namespace: shop}\nspec:\n  hosts: [\"*.example.com\"]\n  http: [{route: [{destination: {host: web}}]}]\n",
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: shop}\nspec:\n  hosts: [api.example.com, reviews]\n  http: [{route: [{destination: {host: web}}]}]\n",
+	)
+	names := func(vss []*VirtualService) []string {
+		var out []string
+		for _, vs := range vss {
+			out = append(out, vs.Name)
+		}
+		return out
+	}
+	for host, want := range map[string]string{
+		"*.example.com":                  "[all]",
+		"api.example.com":                "[api]", // not "all": its pattern covers the host but is another virtual host
+		"reviews.shop.svc.cluster.local": "[api]", // the short name, resolved
+		"reviews":                        "[]",
+		"*.api.example.com":              "[]",
+	} {
+		if got := fmt.Sprint(names(m.VirtualServicesWithHost(host))); got != want {
+			t.Errorf("VirtualServicesWithHost(%q) = %s, want %s", host, got, want)
+		}
 	}
 }

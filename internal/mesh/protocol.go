@@ -87,3 +87,26 @@ func (s *Service) Port(number uint32) (*corev1.ServicePort, int) {
 }
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+// KubernetesPortProtocol reports whether the Kubernetes API server accepts
+// p as the protocol of a Service or container port: TCP, UDP or SCTP,
+// spelled in capitals, or empty (defaulted to TCP before validation). Any
+// other value (HTTP, GRPC, tcp) fails validation with `Unsupported value`
+// (supportedPortProtocols, k8s.io/kubernetes
+// pkg/apis/core/validation/validation.go, checked for Service ports and
+// for the ports of containers and init containers), so the object is not
+// created: the field is Kubernetes' transport protocol, and an application
+// protocol for Istio belongs in appProtocol or the port name.
+func KubernetesPortProtocol(p corev1.Protocol) bool {
+	switch p {
+	case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+		return true
+	}
+	return false
+}
+
+// ApplicationProtocolName returns Istio's name for an application protocol
+// written in any case ("http" -> "HTTP"), or "" when Istio does not know
+// it: the word a misplaced Kubernetes port protocol (protocol: HTTP) was
+// meant to say.
+func ApplicationProtocolName(s string) string { return protocols[strings.ToLower(s)] }

@@ -122,30 +122,31 @@ const (
 	ReasonNginxUpstream  Reason = "nginx-upstream" // nginx in the client decides the HTTP version
 
 	// Listener / protocol.
-	ReasonServicePort         Reason = "service-port"                 // the host is a Service with this port
-	ReasonServiceEntryPort    Reason = "service-entry-port"           // a ServiceEntry defines host and port
-	ReasonNoSuchPort          Reason = "port-not-in-service"          // the host resolves but not on this port
-	ReasonPassthrough         Reason = "passthrough"                  // not in the registry, ALLOW_ANY
-	ReasonRegistryOnly        Reason = "registry-only"                // not in the registry, REGISTRY_ONLY
-	ReasonHostUnknown         Reason = "host-unknown"                 // not in the input at all
-	ReasonSidecarEgress       Reason = "sidecar-egress"               // a Sidecar resource imports the host
-	ReasonExternalNameAlias   Reason = "externalname-alias"           // an ExternalName Service aliases another
-	ReasonVirtualServiceHost  Reason = "virtualservice-host"          // a host known only from a VirtualService
-	ReasonSidecarNotImported  Reason = "sidecar-not-imported"         // ... or does not
-	ReasonProtocolDeclared    Reason = "protocol-declared"            // port name / appProtocol
-	ReasonProtocolSniffed     Reason = "protocol-sniffed"             // no declared protocol
-	ReasonProtocolMismatch    Reason = "protocol-mismatch"            // request protocol vs listener protocol
-	ReasonHTTP10Rejected      Reason = "http10-rejected"              // Envoy's HTTP/1.1 codec rejects HTTP/1.0
-	ReasonGatewayServer       Reason = "gateway-server"               // a Gateway server matches port and host
-	ReasonGatewayNoPort       Reason = "gateway-no-listener"          // no Gateway server on this port
-	ReasonGatewayNoHost       Reason = "gateway-host-not-bound"       // a server on the port, not for this host
-	ReasonGatewayTLSMismatch  Reason = "gateway-tls-mismatch"         // plaintext to a TLS server or the reverse
-	ReasonGatewayRedirect     Reason = "gateway-https-redirect"       // tls.httpsRedirect
-	ReasonGatewayNoCredential Reason = "gateway-credential-not-found" // no certificate to present
-	ReasonIngressRule         Reason = "ingress-rule"                 // a Kubernetes Ingress rule matches
-	ReasonIngressNoRule       Reason = "ingress-no-rule"
-	ReasonLBHealthCheck       Reason = "lb-health-check" // the cloud LB's health check passes
-	ReasonLBUnhealthy         Reason = "lb-unhealthy"    // ... or fails: 502
+	ReasonServicePort             Reason = "service-port"                 // the host is a Service with this port
+	ReasonServiceEntryPort        Reason = "service-entry-port"           // a ServiceEntry defines host and port
+	ReasonNoSuchPort              Reason = "port-not-in-service"          // the host resolves but not on this port
+	ReasonPassthrough             Reason = "passthrough"                  // not in the registry, ALLOW_ANY
+	ReasonRegistryOnly            Reason = "registry-only"                // not in the registry, REGISTRY_ONLY
+	ReasonHostUnknown             Reason = "host-unknown"                 // not in the input at all
+	ReasonSidecarEgress           Reason = "sidecar-egress"               // a Sidecar resource imports the host
+	ReasonExternalNameAlias       Reason = "externalname-alias"           // an ExternalName Service aliases another
+	ReasonVirtualServiceHost      Reason = "virtualservice-host"          // a host known only from a VirtualService
+	ReasonSidecarNotImported      Reason = "sidecar-not-imported"         // ... or does not
+	ReasonProtocolDeclared        Reason = "protocol-declared"            // port name / appProtocol
+	ReasonPortProtocolUnsupported Reason = "port-protocol-unsupported"    // protocol: HTTP on a Service port: the API server rejects it
+	ReasonProtocolSniffed         Reason = "protocol-sniffed"             // no declared protocol
+	ReasonProtocolMismatch        Reason = "protocol-mismatch"            // request protocol vs listener protocol
+	ReasonHTTP10Rejected          Reason = "http10-rejected"              // Envoy's HTTP/1.1 codec rejects HTTP/1.0
+	ReasonGatewayServer           Reason = "gateway-server"               // a Gateway server matches port and host
+	ReasonGatewayNoPort           Reason = "gateway-no-listener"          // no Gateway server on this port
+	ReasonGatewayNoHost           Reason = "gateway-host-not-bound"       // a server on the port, not for this host
+	ReasonGatewayTLSMismatch      Reason = "gateway-tls-mismatch"         // plaintext to a TLS server or the reverse
+	ReasonGatewayRedirect         Reason = "gateway-https-redirect"       // tls.httpsRedirect
+	ReasonGatewayNoCredential     Reason = "gateway-credential-not-found" // no certificate to present
+	ReasonIngressRule             Reason = "ingress-rule"                 // a Kubernetes Ingress rule matches
+	ReasonIngressNoRule           Reason = "ingress-no-rule"
+	ReasonLBHealthCheck           Reason = "lb-health-check" // the cloud LB's health check passes
+	ReasonLBUnhealthy             Reason = "lb-unhealthy"    // ... or fails: 502
 
 	// Route.
 	ReasonVirtualServiceRoute Reason = "virtualservice-route" // a rule of a VirtualService matches
@@ -171,8 +172,9 @@ const (
 	ReasonTLSPlaintext       Reason = "plaintext"
 	ReasonTLSIstioMutual     Reason = "istio-mutual"
 	ReasonTLSOrigination     Reason = "tls-origination"
-	ReasonTLSAutoSNI         Reason = "auto-sni-san-mismatch" // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
-	ReasonServerStrict       Reason = "server-requires-mtls"  // plaintext to STRICT: 503 UC
+	ReasonTLSAutoSNI         Reason = "auto-sni-san-mismatch"  // SNI/SAN from the Host header: CERTIFICATE_VERIFY_FAILED
+	ReasonTLSCredentialSkip  Reason = "tls-credential-ignored" // a sidecar drops tls with credentialName (no workloadSelector): plaintext
+	ReasonServerStrict       Reason = "server-requires-mtls"   // plaintext to STRICT: 503 UC
 	ReasonServerNoSidecar    Reason = "server-without-sidecar"
 	ReasonServerAccepts      Reason = "server-accepts"
 	ReasonServerFirstSniffed Reason = "server-first-sniffed" // a server-first protocol on a sniffed port: the connection hangs

@@ -145,6 +145,14 @@ func (m *Model) listenSidecar(c Client, r Request) Listener {
 			Note: fmt.Sprintf("%s is Service %s/%s, port %d (%s)", host, s.Namespace, s.Name, sp.Port, portLabel(sp))}
 		l.Protocol = PortProtocol(sp)
 		l.ProtocolDecision = protocolDecision(l.Protocol, s.Object, []any{"spec", "ports", i}, sp.Port)
+		if !KubernetesPortProtocol(sp.Protocol) {
+			// protocol: HTTP and the like: the API server rejects the
+			// Service, so the request meets no Service at all.
+			l.Notes = append(l.Notes, Decision{Reason: ReasonPortProtocolUnsupported, Object: s.Object, Path: []any{"spec", "ports", i, "protocol"},
+				Note: fmt.Sprintf("protocol %s is not a Kubernetes port protocol (TCP, UDP or SCTP): the API server rejects Service %s/%s, so it is not created", sp.Protocol, s.Namespace, s.Name)})
+			l.Failure = &Failure{Error: fmt.Sprintf("%s does not resolve (NXDOMAIN): the Service was never created", host)}
+			return l
+		}
 		if sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP {
 			// Istio's iptables rules redirect TCP only.
 			l.Bypass = true

@@ -258,7 +258,14 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	// Upstream TLS.
 	if envoy {
 		u.TLS = m.ClientTLSFor(u.Rules, port, d.Subset)
-		m.decideTLS(&u, r, authority, vsNS)
+		// A workloadSelector rule for the host in the client's namespace
+		// may be the one this sidecar uses (the trace does not follow
+		// those): no claim then.
+		if c.Kind == ClientSidecar && SidecarDropsTLS(u.TLS) && len(m.WorkloadDestinationRules(c.Namespace, d.Host)) == 0 {
+			droppedTLS(&u)
+		} else {
+			m.decideTLS(&u, r, authority, vsNS)
+		}
 		if u.Failure != nil {
 			return u
 		}
@@ -269,6 +276,16 @@ func (m *Model) UpstreamFor(c Client, r Request, l Listener, d WeightedDestinati
 	// Endpoints and their server side.
 	m.endpoints(&u, c, r, envoy, l.Bypass)
 	return u
+}
+
+// droppedTLS explains a sidecar sending plaintext where its DestinationRule
+// asks for TLS with a credentialName (SidecarDropsTLS): the server, which
+// the rule says speaks TLS, cannot read it.
+func droppedTLS(u *Upstream) {
+	ct := u.TLS
+	u.TLSDecision = Decision{Reason: ReasonTLSCredentialSkip, Object: ct.Rule.Object, Path: append(append([]any{}, ct.Path...), "credentialName"),
+		Note: fmt.Sprintf("tls.mode %s with credentialName %s, and DestinationRule %s/%s has no workloadSelector: istiod gives sidecars no TLS for it (only gateways read the credential), so this sidecar sends plaintext", TLSModeName(ct.Mode), ct.Settings.GetCredentialName(), ct.Rule.Namespace, ct.Rule.Name)}
+	u.Failure = &Failure{Error: "the server expects TLS and receives plaintext: it closes the connection or answers HTTP 400 (nginx: \"The plain HTTP request was sent to HTTPS port\")"}
 }
 
 // decideTLS explains the TLS a proxy originates and predicts the auto SNI

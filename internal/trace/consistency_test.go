@@ -22,6 +22,9 @@ var routeRules = map[string]bool{
 	"destination-host-not-found": true,
 	"auto-sni-san-mismatch":      true,
 	"mtls-mode-conflict":         true,
+	// Reported at the tls block's credentialName, the line the trace's
+	// upstream TLS hop points to.
+	"sidecar-tls-credential-ignored": true,
 }
 
 // TestTraceAgreesWithAnalyze poses, for every example and testdata

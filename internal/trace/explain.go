@@ -12,18 +12,20 @@ import (
 // the failure a reason causes. Trace and analyze share the model, so the
 // rule fires on the same object; a test holds them to it.
 var ruleFor = map[mesh.Reason]string{
-	mesh.ReasonSubsetNotFound:      "subset-not-found",
-	mesh.ReasonDestinationNotFound: "destination-host-not-found",
-	mesh.ReasonNoEndpoints:         "subset-selects-no-pods",
-	mesh.ReasonNotReady:            "pods-not-ready-behind-route",
-	mesh.ReasonServerStrict:        "mtls-mode-conflict",
-	mesh.ReasonServerNoSidecar:     "mtls-mode-conflict",
-	mesh.ReasonTLSAutoSNI:          "auto-sni-san-mismatch",
-	mesh.ReasonHTTP10Rejected:      "nginx-upstream-http10",
-	mesh.ReasonLBUnhealthy:         "gke-health-check-default-path",
-	mesh.ReasonServerFirstSniffed:  "server-first-protocol-sniffed",
-	mesh.ReasonGatewayNoCredential: "gateway-credential-not-found",
-	mesh.ReasonRBACDenied:          "authz-denies-gateway-traffic",
+	mesh.ReasonSubsetNotFound:          "subset-not-found",
+	mesh.ReasonDestinationNotFound:     "destination-host-not-found",
+	mesh.ReasonNoEndpoints:             "subset-selects-no-pods",
+	mesh.ReasonNotReady:                "pods-not-ready-behind-route",
+	mesh.ReasonServerStrict:            "mtls-mode-conflict",
+	mesh.ReasonServerNoSidecar:         "mtls-mode-conflict",
+	mesh.ReasonTLSAutoSNI:              "auto-sni-san-mismatch",
+	mesh.ReasonTLSCredentialSkip:       "sidecar-tls-credential-ignored",
+	mesh.ReasonPortProtocolUnsupported: "port-protocol-unsupported",
+	mesh.ReasonHTTP10Rejected:          "nginx-upstream-http10",
+	mesh.ReasonLBUnhealthy:             "gke-health-check-default-path",
+	mesh.ReasonServerFirstSniffed:      "server-first-protocol-sniffed",
+	mesh.ReasonGatewayNoCredential:     "gateway-credential-not-found",
+	mesh.ReasonRBACDenied:              "authz-denies-gateway-traffic",
 }
 
 // fixFor is trace's own fix when no finding on the deciding object has

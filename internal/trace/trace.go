@@ -443,7 +443,7 @@ func (t *tracer) run(c mesh.Client, r mesh.Request, nginxNote *mesh.Decision) {
 		switch {
 		case len(u.Acceptance) > 0:
 			d = u.Acceptance[0]
-		case u.TLSDecision.Reason == mesh.ReasonTLSAutoSNI:
+		case u.TLSDecision.Reason == mesh.ReasonTLSAutoSNI || u.TLSDecision.Reason == mesh.ReasonTLSCredentialSkip:
 			d = u.TLSDecision
 		case u.EndpointsDecision.Reason == mesh.ReasonNoEndpoints || u.EndpointsDecision.Reason == mesh.ReasonNotReady:
 			d = u.EndpointsDecision
@@ -498,7 +498,7 @@ func (t *tracer) upstreamHops(u mesh.Upstream, c mesh.Client) {
 	if u.TLSDecision.Note != "" {
 		t.hop(StepTLS, u.TLSDecision)
 	}
-	if u.TLSDecision.Reason == mesh.ReasonTLSAutoSNI {
+	if u.TLSDecision.Reason == mesh.ReasonTLSAutoSNI || u.TLSDecision.Reason == mesh.ReasonTLSCredentialSkip {
 		return
 	}
 	if len(u.Acceptance) > 0 {

@@ -121,6 +121,9 @@ func runAutoSNISANMismatch(p *rules.Pass) {
 					(tls.Mode != istioapi.ClientTLSSettings_SIMPLE && tls.Mode != istioapi.ClientTLSSettings_MUTUAL) {
 					continue
 				}
+				if c.Gateway == nil && mesh.SidecarDropsTLS(ct) {
+					continue // sidecars originate no TLS here at all (sidecar-tls-credential-ignored)
+				}
 				key := fmt.Sprintf("%s/%s/%v", ct.Rule.Namespace, ct.Rule.Name, ct.Path)
 				grp := groups[key]
 				if grp == nil {

@@ -22,4 +22,5 @@ var Rules = []*rules.Rule{
 	PeerAuthenticationPortIsServicePort,
 	PolicySelectorIsHostname,
 	AuthzAllowShadowedByDeny,
+	SidecarTLSCredentialIgnored,
 }

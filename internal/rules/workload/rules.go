@@ -28,4 +28,5 @@ var Rules = []*rules.Rule{
 	PolicySelectorIgnoredByK8sGateway,
 	SidecarResourceAmbient,
 	MeshNetworksUnknownRegistry,
+	PortProtocolUnsupported,
 }
