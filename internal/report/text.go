@@ -40,24 +40,58 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 			}
 			groups[f.Resource] = append(groups[f.Resource], int32(i))
 		}
+		// Each resource's block is built in b and written at once:
+		// formatting tens of thousands of findings with fmt was most of
+		// the text report's time.
+		label := fmt.Sprintf("%-7s", strings.ToUpper(sev.String()))
+		var b []byte
 		for _, ref := range order {
-			ew.printf("%s%-7s%s %s%s%s\n", sevColor(c, sev), strings.ToUpper(sev.String()), c.reset, c.bold, ref, c.reset)
+			b = append(b[:0], sevColor(c, sev)...)
+			b = append(b, label...)
+			b = append(b, c.reset...)
+			b = append(b, ' ')
+			b = append(b, c.bold...)
+			b = append(b, ref.String()...)
+			b = append(b, c.reset...)
+			b = append(b, '\n')
 			for _, i := range groups[ref] {
 				f := &res.Findings[i]
-				pre := ""
+				b = append(b, "  "...)
+				b = append(b, c.dim...)
+				b = append(b, f.Origin.String()...)
+				b = append(b, c.reset...)
+				b = append(b, "  "...)
+				b = append(b, f.Rule...)
+				b = append(b, " ["...)
+				b = append(b, f.Code...)
+				b = append(b, ']')
 				if f.PreExisting {
-					pre = " (pre-existing)"
+					b = append(b, " (pre-existing)"...)
 				}
-				ew.printf("  %s%s%s  %s [%s]%s\n", c.dim, f.Origin, c.reset, f.Rule, f.Code, pre)
-				ew.printf("    %s\n", indent(f.Message, "    "))
+				b = append(b, "\n    "...)
+				b = appendIndented(b, f.Message, "    ")
+				b = append(b, '\n')
 				if f.Symptom != "" {
-					ew.printf("    %ssymptom:%s %s\n", c.bold, c.reset, indent(f.Symptom, "    "))
+					b = append(b, "    "...)
+					b = append(b, c.bold...)
+					b = append(b, "symptom:"...)
+					b = append(b, c.reset...)
+					b = append(b, ' ')
+					b = appendIndented(b, f.Symptom, "    ")
+					b = append(b, '\n')
 				}
 				if f.Fix != "" {
-					ew.printf("    %sfix:%s %s\n", c.bold, c.reset, indent(f.Fix, "      "))
+					b = append(b, "    "...)
+					b = append(b, c.bold...)
+					b = append(b, "fix:"...)
+					b = append(b, c.reset...)
+					b = append(b, ' ')
+					b = appendIndented(b, f.Fix, "      ")
+					b = append(b, '\n')
 				}
 			}
-			ew.printf("\n")
+			b = append(b, '\n')
+			ew.write(b)
 		}
 	}
 	s := res.Summary()
@@ -123,7 +157,18 @@ func sevColor(c palette, s finding.Severity) string {
 	return c.info
 }
 
-func indent(s, pad string) string { return strings.ReplaceAll(s, "\n", "\n"+pad) }
+// appendIndented appends s with pad after each of its newlines.
+func appendIndented(b []byte, s, pad string) []byte {
+	for {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, pad...)
+		s = s[i+1:]
+	}
+}
 
 func plural(n int, word string) string {
 	if n == 1 || word == "info" {
@@ -145,6 +190,12 @@ func files(n int) string {
 type errWriter struct {
 	w   io.Writer
 	err error
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
 }
 
 func (e *errWriter) printf(format string, args ...any) {
