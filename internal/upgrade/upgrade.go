@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -65,19 +66,20 @@ func (c *Change) OptOutRemovedVersion() (mesh.Version, bool) {
 	return c.optOutRemoved, c.OptOutRemoved != ""
 }
 
-var catalog []*Change
-
 // NewestReviewed is the newest Istio release whose upgrade notes the
 // catalog was reviewed against: changes of later releases are unknown.
 var NewestReviewed = mesh.Version{Major: 1, Minor: 31}
 
-func init() {
+// catalog is changes.yaml, parsed on first use rather than at start-up:
+// every command would otherwise pay for it (3 ms, the largest of
+// meshdoctor's own package initialisations). Its test checks it parses.
+var catalog = sync.OnceValue(func() []*Change {
 	cs, err := parseCatalog(changesYAML)
 	if err != nil {
 		panic("internal/upgrade/changes.yaml: " + err.Error())
 	}
-	catalog = cs
-}
+	return cs
+})
 
 func parseCatalog(b []byte) ([]*Change, error) {
 	var cs []*Change
@@ -118,7 +120,7 @@ func parseCatalog(b []byte) ([]*Change, error) {
 }
 
 // Changes returns the catalog in release order. The slice is shared.
-func Changes() []*Change { return catalog }
+func Changes() []*Change { return catalog() }
 
 // Resource is one place in the configuration a change affects.
 type Resource struct {
@@ -187,7 +189,7 @@ func crosses(from, to, v mesh.Version) bool {
 // opt-out disappears in that range) on m, in release order.
 func Evaluate(m *mesh.Model, from, to mesh.Version) []Result {
 	var out []Result
-	for _, ch := range catalog {
+	for _, ch := range catalog() {
 		var crossed []string
 		if crosses(from, to, ch.release) {
 			crossed = append(crossed, "release")
