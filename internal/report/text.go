@@ -46,49 +46,18 @@ func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 		label := fmt.Sprintf("%-7s", strings.ToUpper(sev.String()))
 		var b []byte
 		for _, ref := range order {
-			b = append(b[:0], sevColor(c, sev)...)
-			b = append(b, label...)
-			b = append(b, c.reset...)
-			b = append(b, ' ')
-			b = append(b, c.bold...)
-			b = append(b, ref.String()...)
-			b = append(b, c.reset...)
-			b = append(b, '\n')
+			b = cat(b[:0], sevColor(c, sev), label, c.reset, " ", c.bold, ref.String(), c.reset, "\n")
 			for _, i := range groups[ref] {
 				f := &res.Findings[i]
-				b = append(b, "  "...)
-				b = append(b, c.dim...)
-				b = append(b, f.Origin.String()...)
-				b = append(b, c.reset...)
-				b = append(b, "  "...)
-				b = append(b, f.Rule...)
-				b = append(b, " ["...)
-				b = append(b, f.Code...)
-				b = append(b, ']')
+				b = cat(b, "  ", c.dim, f.Origin.String(), c.reset, "  ", f.Rule, " [", f.Code, "]")
 				if f.PreExisting {
-					b = append(b, " (pre-existing)"...)
+					b = cat(b, " (pre-existing)")
 				}
-				b = append(b, "\n    "...)
+				b = cat(b, "\n    ")
 				b = appendIndented(b, f.Message, "    ")
-				b = append(b, '\n')
-				if f.Symptom != "" {
-					b = append(b, "    "...)
-					b = append(b, c.bold...)
-					b = append(b, "symptom:"...)
-					b = append(b, c.reset...)
-					b = append(b, ' ')
-					b = appendIndented(b, f.Symptom, "    ")
-					b = append(b, '\n')
-				}
-				if f.Fix != "" {
-					b = append(b, "    "...)
-					b = append(b, c.bold...)
-					b = append(b, "fix:"...)
-					b = append(b, c.reset...)
-					b = append(b, ' ')
-					b = appendIndented(b, f.Fix, "      ")
-					b = append(b, '\n')
-				}
+				b = cat(b, "\n")
+				b = appendLabelled(b, c, "symptom:", f.Symptom, "    ")
+				b = appendLabelled(b, c, "fix:", f.Fix, "      ")
 			}
 			b = append(b, '\n')
 			ew.write(b)
@@ -155,6 +124,25 @@ func sevColor(c palette, s finding.Severity) string {
 		return c.warn
 	}
 	return c.info
+}
+
+// cat appends the strings to b.
+func cat(b []byte, parts ...string) []byte {
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// appendLabelled appends "    label: text" (text indented by pad on its
+// later lines) and a newline; nothing when text is empty.
+func appendLabelled(b []byte, c palette, label, text, pad string) []byte {
+	if text == "" {
+		return b
+	}
+	b = cat(b, "    ", c.bold, label, c.reset, " ")
+	b = appendIndented(b, text, pad)
+	return append(b, '\n')
 }
 
 // appendIndented appends s with pad after each of its newlines.
