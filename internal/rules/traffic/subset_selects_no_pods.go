@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -97,7 +98,7 @@ func actualLabels(sel map[string]string, ws []*mesh.Workload) string {
 	}
 	var vals []seen
 	var index map[string]int // for services with many workloads
-	for i, k := range sortedKeys(sel) {
+	for i, k := range slices.Sorted(maps.Keys(sel)) {
 		if i > 0 {
 			b.WriteString("; ")
 		}
@@ -140,20 +141,9 @@ func actualLabels(sel map[string]string, ws []*mesh.Workload) string {
 	return b.String()
 }
 
-// sortedKeys is the map's keys in order; a subset selects by one or two
-// labels, so this avoids the iterator machinery.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func suggestLabels(sel map[string]string, ws []*mesh.Workload) string {
 	var b strings.Builder
-	for _, k := range sortedKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		v := sel[k]
 		for _, w := range ws {
 			if pv, ok := w.Labels[k]; ok && pv != "" && (strings.Contains(pv, v) || strings.Contains(v, pv)) {
