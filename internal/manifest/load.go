@@ -275,6 +275,9 @@ func (d *decoder) file(name string, res *Result) error {
 	return d.stream(name, f, nil, res)
 }
 
+// wholeFileLimit is the largest file read whole and kept (decoder.file).
+const wholeFileLimit = 16 << 20
+
 // maxKeptText bounds the input text one load keeps (see decoder.file); a
 // variable so that tests can take the streaming path with small files.
 var maxKeptText int64 = 64 << 20

@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -168,24 +167,15 @@ func (o *Object) withCursor(f func(cursor)) bool {
 	return true
 }
 
-// fileReader reads a file's documents again, on the first position
-// look-up in the file. A file of at most wholeFileLimit bytes is read whole
-// once and kept while its objects live: a neglected mesh has findings in
-// most documents of a file, and reading each document's region on its own
-// (an open or a pread per document) was a third of the rules phase there.
-// A larger file keeps one handle open instead, so memory stays bounded by
-// the documents that have findings: an open, stat, read and close for every
-// document with a finding was a tenth of the CPU time (half of it in the
-// kernel) of a run where a third of the documents have findings.
+// fileReader reads a file's documents again through one handle, opened on
+// the first position look-up in the file: an open, stat, read and close for
+// every document with a finding was a tenth of the CPU time (half of it in
+// the kernel) of a run where a third of the documents have findings.
 type fileReader struct {
 	name string
 	once sync.Once
-	data []byte   // the whole file, when it is small enough
 	f    *os.File // nil when it could not be opened, or too many are
 }
-
-// wholeFileLimit is the largest file read whole for positions.
-const wholeFileLimit = 16 << 20
 
 // maxKeptOpen bounds the handles kept open at once, far below the usual
 // limit of 1024 descriptors; files beyond it are opened for each read, as
@@ -197,13 +187,22 @@ var keptOpen atomic.Int32
 // read returns length bytes at offset, or false to let the caller open the
 // file itself.
 func (r *fileReader) read(offset int64, length int) ([]byte, bool) {
-	r.once.Do(r.open)
-	if r.data != nil {
-		if offset < 0 || offset+int64(length) > int64(len(r.data)) {
-			return nil, false // the file changed since it was loaded
+	r.once.Do(func() {
+		if keptOpen.Add(1) > maxKeptOpen {
+			keptOpen.Add(-1)
+			return
 		}
-		return r.data[offset : offset+int64(length) : offset+int64(length)], true
-	}
+		f, err := os.Open(r.name)
+		if err != nil {
+			keptOpen.Add(-1)
+			return
+		}
+		r.f = f
+		runtime.AddCleanup(r, func(f *os.File) {
+			f.Close()
+			keptOpen.Add(-1)
+		}, f)
+	})
 	if r.f == nil {
 		return nil, false
 	}
@@ -212,31 +211,4 @@ func (r *fileReader) read(offset int64, length int) ([]byte, bool) {
 		return nil, false
 	}
 	return buf, true
-}
-
-func (r *fileReader) open() {
-	if keptOpen.Add(1) > maxKeptOpen {
-		keptOpen.Add(-1)
-		return
-	}
-	f, err := os.Open(r.name)
-	if err != nil {
-		keptOpen.Add(-1)
-		return
-	}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= wholeFileLimit {
-		data := make([]byte, st.Size())
-		_, err := io.ReadFull(f, data)
-		f.Close()
-		keptOpen.Add(-1)
-		if err == nil {
-			r.data = data
-		}
-		return
-	}
-	r.f = f
-	runtime.AddCleanup(r, func(f *os.File) {
-		f.Close()
-		keptOpen.Add(-1)
-	}, f)
 }
